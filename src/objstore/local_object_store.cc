@@ -1,0 +1,542 @@
+#include "objstore/local_object_store.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <variant>
+#include <vector>
+
+#include "base/ids.h"
+#include "base/strings.h"
+
+namespace orgtrail::objstore {
+
+namespace {
+
+constexpr int kMetaFormatVersion = 1;
+
+Status NoSuchBucket(const std::string& bucket) {
+  return Status::Error("NoSuchBucket", "The specified bucket does not exist: " + bucket, 404);
+}
+Status NoSuchKey() { return Status::Error("NoSuchKey", "The specified key does not exist.", 404); }
+Status NoSuchVersion() {
+  return Status::Error("NoSuchVersion", "The specified version does not exist.", 404);
+}
+
+// --- metadata record: varint-free, fixed little-endian u32 lengths ---
+
+void PutU32(std::string& out, uint32_t v) {
+  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+void PutU64(std::string& out, uint64_t v) {
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+void PutStr(std::string& out, std::string_view s) {
+  PutU32(out, static_cast<uint32_t>(s.size()));
+  out.append(s);
+}
+
+struct Reader {
+  std::string_view in;
+  bool ok = true;
+  uint64_t Int(int n) {
+    if (in.size() < static_cast<size_t>(n)) { ok = false; return 0; }
+    uint64_t v = 0;
+    for (int i = 0; i < n; ++i) v |= static_cast<uint64_t>(static_cast<unsigned char>(in[i])) << (8 * i);
+    in.remove_prefix(n);
+    return v;
+  }
+  std::string Str() {
+    uint64_t n = Int(4);
+    if (!ok || in.size() < n) { ok = false; return {}; }
+    std::string s(in.substr(0, n));
+    in.remove_prefix(n);
+    return s;
+  }
+};
+
+Status SqliteError(sqlite3* db, const char* what) {
+  return Status::Internal(std::string("object index: ") + what + ": " + sqlite3_errmsg(db));
+}
+
+using Param = std::variant<int64_t, std::string_view>;
+
+// One prepared statement; blobs for every string so comparisons are memcmp.
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const char* sql, const std::vector<Param>& params) : db_(db) {
+    rc_ = sqlite3_prepare_v2(db, sql, -1, &st_, nullptr);
+    for (size_t i = 0; rc_ == SQLITE_OK && i < params.size(); ++i) {
+      int idx = static_cast<int>(i) + 1;
+      if (auto* iv = std::get_if<int64_t>(&params[i])) {
+        rc_ = sqlite3_bind_int64(st_, idx, *iv);
+      } else {
+        auto sv = std::get<std::string_view>(params[i]);
+        rc_ = sqlite3_bind_blob64(st_, idx, sv.empty() ? "" : sv.data(), sv.size(),
+                                  SQLITE_TRANSIENT);
+      }
+    }
+  }
+  ~Stmt() { sqlite3_finalize(st_); }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+
+  // Returns true while a row is available; sets status on error.
+  bool Step() {
+    if (rc_ != SQLITE_OK && rc_ != SQLITE_ROW && rc_ != SQLITE_DONE) return false;
+    rc_ = sqlite3_step(st_);
+    return rc_ == SQLITE_ROW;
+  }
+  Status status() const {
+    if (rc_ == SQLITE_OK || rc_ == SQLITE_ROW || rc_ == SQLITE_DONE) return Status::Ok();
+    return SqliteError(db_, "statement");
+  }
+  Status Run() {
+    while (Step()) {
+    }
+    return status();
+  }
+  int64_t Int(int col) { return sqlite3_column_int64(st_, col); }
+  std::string Blob(int col) {
+    const void* p = sqlite3_column_blob(st_, col);
+    int n = sqlite3_column_bytes(st_, col);
+    return p ? std::string(static_cast<const char*>(p), n) : std::string();
+  }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* st_ = nullptr;
+  int rc_ = SQLITE_OK;
+};
+
+Status Exec(sqlite3* db, const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string m = err ? err : "?";
+    sqlite3_free(err);
+    return Status::Internal(std::string("object index: ") + m);
+  }
+  return Status::Ok();
+}
+
+constexpr const char* kCols =
+    "key, version_id, seq, is_latest, stored_size, file, meta";
+
+}  // namespace
+
+std::string EncodeObjectMeta(const ObjectMeta& m) {
+  std::string out;
+  PutU32(out, kMetaFormatVersion);
+  PutStr(out, m.etag);
+  PutU64(out, static_cast<uint64_t>(m.size));
+  PutU64(out, static_cast<uint64_t>(
+                  std::chrono::duration_cast<std::chrono::nanoseconds>(
+                      m.last_modified.time_since_epoch())
+                      .count()));
+  PutStr(out, m.content_type);
+  PutStr(out, m.storage_class);
+  out.push_back(m.delete_marker ? 1 : 0);
+  for (const auto* map : {&m.user_meta, &m.attributes}) {
+    PutU32(out, static_cast<uint32_t>(map->size()));
+    for (const auto& [k, v] : *map) {
+      PutStr(out, k);
+      PutStr(out, v);
+    }
+  }
+  return out;
+}
+
+Result<ObjectMeta> DecodeObjectMeta(std::string_view data) {
+  Reader r{data};
+  ObjectMeta m;
+  if (r.Int(4) != kMetaFormatVersion) return Status::Internal("object metadata: bad version");
+  m.etag = r.Str();
+  m.size = static_cast<int64_t>(r.Int(8));
+  m.last_modified = TimePoint(std::chrono::duration_cast<TimePoint::duration>(
+      std::chrono::nanoseconds(static_cast<int64_t>(r.Int(8)))));
+  m.content_type = r.Str();
+  m.storage_class = r.Str();
+  m.delete_marker = r.Int(1) != 0;
+  for (auto* map : {&m.user_meta, &m.attributes}) {
+    uint64_t n = r.Int(4);
+    for (uint64_t i = 0; r.ok && i < n; ++i) {
+      std::string k = r.Str();
+      (*map)[k] = r.Str();
+    }
+  }
+  if (!r.ok || !r.in.empty()) return Status::Internal("object metadata: corrupt record");
+  return m;
+}
+
+struct LocalObjectStore::Row {
+  ObjectInfo info;
+  int64_t seq = 0;
+  std::string file;  // relative to root_, "" for delete markers
+};
+
+namespace {
+Result<LocalObjectStore::Row> RowFrom(Stmt& s);
+}  // namespace
+
+LocalObjectStore::LocalObjectStore(Env& env, std::string root, sqlite3* db)
+    : env_(env), root_(std::move(root)), db_(db) {}
+
+LocalObjectStore::~LocalObjectStore() { sqlite3_close(db_); }
+
+Result<std::unique_ptr<LocalObjectStore>> LocalObjectStore::Open(Env& env,
+                                                                 const std::string& root) {
+  OT_RETURN_IF_ERROR(env.CreateDirs(root + "/data"));
+  sqlite3* db = nullptr;
+  std::string path = root + "/index.db";
+  if (sqlite3_open_v2(path.c_str(), &db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                      nullptr) != SQLITE_OK) {
+    std::string m = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close(db);
+    return Status::Internal("cannot open object index " + path + ": " + m);
+  }
+  std::unique_ptr<LocalObjectStore> s(new LocalObjectStore(env, root, db));
+  OT_RETURN_IF_ERROR(s->InitSchema());
+  return s;
+}
+
+Status LocalObjectStore::InitSchema() {
+  std::lock_guard<std::mutex> l(mu_);
+  sqlite3_busy_timeout(db_, 5000);
+  OT_RETURN_IF_ERROR(Exec(db_,
+                          "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                          "CREATE TABLE IF NOT EXISTS buckets(bucket BLOB PRIMARY KEY,"
+                          "  dir TEXT NOT NULL);"
+                          "CREATE TABLE IF NOT EXISTS objects(bucket BLOB NOT NULL,"
+                          "  key BLOB NOT NULL, version_id BLOB NOT NULL, seq INTEGER NOT NULL,"
+                          "  is_latest INTEGER NOT NULL, delete_marker INTEGER NOT NULL,"
+                          "  stored_size INTEGER NOT NULL, file TEXT NOT NULL, meta BLOB NOT NULL,"
+                          "  PRIMARY KEY(bucket, key, version_id)) WITHOUT ROWID;"
+                          "CREATE INDEX IF NOT EXISTS objects_by_key ON objects(bucket, key, seq);"));
+  Stmt s(db_, "SELECT COALESCE(MAX(seq), 0) FROM objects", {});
+  if (s.Step()) next_seq_ = s.Int(0) + 1;
+  return s.status();
+}
+
+std::string LocalObjectStore::BucketDir(const std::string& bucket) const {
+  return "data/" + HexEncode(bucket);
+}
+
+bool LocalObjectStore::BucketExistsLocked(const std::string& bucket) {
+  Stmt s(db_, "SELECT 1 FROM buckets WHERE bucket=?1", {std::string_view(bucket)});
+  return s.Step();
+}
+
+bool LocalObjectStore::BucketExists(const std::string& bucket) {
+  std::lock_guard<std::mutex> l(mu_);
+  return BucketExistsLocked(bucket);
+}
+
+Status LocalObjectStore::CreateBucket(const std::string& bucket) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (BucketExistsLocked(bucket)) return Status::Ok();
+  // Fan-out directories are made up front (and synced) so that Put never
+  // creates a directory whose entry could be lost in a crash.
+  std::string dir = BucketDir(bucket);
+  for (int i = 0; i < 256; ++i) {
+    char sub[3];
+    snprintf(sub, sizeof(sub), "%02x", i);
+    OT_RETURN_IF_ERROR(env_.CreateDirs(root_ + "/" + dir + "/" + sub));
+  }
+  OT_RETURN_IF_ERROR(env_.SyncDir(root_ + "/" + dir));
+  OT_RETURN_IF_ERROR(env_.SyncDir(root_ + "/data"));
+  Stmt s(db_, "INSERT INTO buckets(bucket, dir) VALUES(?1, ?2)",
+         {std::string_view(bucket), std::string_view(dir)});
+  return s.Run();
+}
+
+Status LocalObjectStore::DeleteBucket(const std::string& bucket) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (!BucketExistsLocked(bucket)) return NoSuchBucket(bucket);
+  {
+    Stmt s(db_, "SELECT 1 FROM objects WHERE bucket=?1 LIMIT 1", {std::string_view(bucket)});
+    if (s.Step()) {
+      return Status::Error("BucketNotEmpty", "The bucket you tried to delete is not empty", 409);
+    }
+    OT_RETURN_IF_ERROR(s.status());
+  }
+  // The (empty) fan-out directories are left behind; a later CreateBucket
+  // of the same name reuses them.
+  Stmt d(db_, "DELETE FROM buckets WHERE bucket=?1", {std::string_view(bucket)});
+  return d.Run();
+}
+
+namespace {
+Result<LocalObjectStore::Row> RowFrom(Stmt& s) {
+  LocalObjectStore::Row r;
+  r.info.key = s.Blob(0);
+  r.info.version_id = s.Blob(1);
+  r.seq = s.Int(2);
+  r.info.is_latest = s.Int(3) != 0;
+  r.info.stored_size = s.Int(4);
+  r.file = s.Blob(5);
+  OT_ASSIGN_OR_RETURN(r.info.meta, DecodeObjectMeta(s.Blob(6)));
+  return r;
+}
+}  // namespace
+
+Result<LocalObjectStore::Row> LocalObjectStore::FindRow(const std::string& bucket,
+                                                        const std::string& key,
+                                                        const std::string& version_id) {
+  if (!BucketExistsLocked(bucket)) return NoSuchBucket(bucket);
+  std::string sql = std::string("SELECT ") + kCols + " FROM objects WHERE bucket=?1 AND key=?2 ";
+  std::vector<Param> params{std::string_view(bucket), std::string_view(key)};
+  if (version_id.empty()) {
+    sql += "AND is_latest=1";
+  } else {
+    sql += "AND version_id=?3";
+    params.push_back(std::string_view(version_id));
+  }
+  Stmt s(db_, sql.c_str(), params);
+  if (s.Step()) return RowFrom(s);
+  OT_RETURN_IF_ERROR(s.status());
+  if (version_id.empty()) return NoSuchKey();
+  Stmt any(db_, "SELECT 1 FROM objects WHERE bucket=?1 AND key=?2",
+           {std::string_view(bucket), std::string_view(key)});
+  return any.Step() ? NoSuchVersion() : NoSuchKey();
+}
+
+Status LocalObjectStore::Put(const std::string& bucket, const std::string& key,
+                             const std::string& version_id, std::string_view bytes,
+                             const ObjectMeta& meta) {
+  if (version_id.empty()) return Status::Internal("ObjectStore::Put without a version id");
+  std::string dir;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (!BucketExistsLocked(bucket)) return NoSuchBucket(bucket);
+  }
+  std::string file;
+  if (!meta.delete_marker) {
+    std::string name = HexEncode(RandomBytes(16));
+    file = BucketDir(bucket) + "/" + name.substr(0, 2) + "/" + name;
+    OT_RETURN_IF_ERROR(env_.WriteFileAtomic(root_ + "/" + file, bytes));
+  }
+  std::string encoded = EncodeObjectMeta(meta);
+  std::string old_file;
+  Status st;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    st = [&]() -> Status {
+      OT_RETURN_IF_ERROR(Exec(db_, "BEGIN IMMEDIATE"));
+      auto rollback = [&](Status s) {
+        (void)Exec(db_, "ROLLBACK");
+        return s;
+      };
+      {
+        Stmt old(db_, "SELECT file FROM objects WHERE bucket=?1 AND key=?2 AND version_id=?3",
+                 {std::string_view(bucket), std::string_view(key), std::string_view(version_id)});
+        if (old.Step()) old_file = old.Blob(0);
+        if (!old.status().ok()) return rollback(old.status());
+      }
+      Stmt clear(db_, "UPDATE objects SET is_latest=0 WHERE bucket=?1 AND key=?2 AND is_latest=1",
+                 {std::string_view(bucket), std::string_view(key)});
+      if (Status s = clear.Run(); !s.ok()) return rollback(s);
+      Stmt ins(db_,
+               "INSERT OR REPLACE INTO objects(bucket, key, version_id, seq, is_latest,"
+               " delete_marker, stored_size, file, meta) VALUES(?1,?2,?3,?4,1,?5,?6,?7,?8)",
+               {std::string_view(bucket), std::string_view(key), std::string_view(version_id),
+                next_seq_, int64_t{meta.delete_marker ? 1 : 0},
+                static_cast<int64_t>(bytes.size()), std::string_view(file),
+                std::string_view(encoded)});
+      if (Status s = ins.Run(); !s.ok()) return rollback(s);
+      if (Status s = Exec(db_, "COMMIT"); !s.ok()) return rollback(s);
+      ++next_seq_;
+      return Status::Ok();
+    }();
+  }
+  if (!st.ok()) {
+    if (!file.empty()) (void)env_.RemoveFile(root_ + "/" + file);
+    return st;
+  }
+  if (!old_file.empty()) (void)env_.RemoveFile(root_ + "/" + old_file);
+  return Status::Ok();
+}
+
+Result<std::string> LocalObjectStore::ReadRange(const std::string& path,
+                                                std::optional<ByteRange> range) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return Status::Error("NotFound", "object file vanished", 404);
+    return Status::Internal("open " + path + ": " + std::strerror(errno));
+  }
+  struct stat stt;
+  if (::fstat(fd, &stt) != 0) {
+    int e = errno;
+    ::close(fd);
+    return Status::Internal("fstat " + path + ": " + std::strerror(e));
+  }
+  int64_t size = stt.st_size;
+  int64_t first = 0, last = size - 1;
+  if (range) {
+    first = std::max<int64_t>(0, range->first);
+    last = std::min<int64_t>(range->last, size - 1);
+  }
+  std::string out;
+  if (last >= first) {
+    out.resize(static_cast<size_t>(last - first + 1));
+    size_t done = 0;
+    while (done < out.size()) {
+      ssize_t n = ::pread(fd, out.data() + done, out.size() - done,
+                          static_cast<off_t>(first + done));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        int e = errno;
+        ::close(fd);
+        return Status::Internal("read " + path + ": " + (n == 0 ? "short file" : std::strerror(e)));
+      }
+      done += static_cast<size_t>(n);
+    }
+  }
+  ::close(fd);
+  return out;
+}
+
+Result<ObjectData> LocalObjectStore::Get(const std::string& bucket, const std::string& key,
+                                         const std::string& version_id,
+                                         std::optional<ByteRange> range) {
+  // A concurrent overwrite may remove the file between the lookup and the
+  // read; the lookup is then retried and finds the new version.
+  for (int attempt = 0;; ++attempt) {
+    Row row;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      OT_ASSIGN_OR_RETURN(row, FindRow(bucket, key, version_id));
+    }
+    ObjectData d;
+    d.info = std::move(row.info);
+    if (row.file.empty()) return d;
+    auto bytes = ReadRange(root_ + "/" + row.file, range);
+    if (bytes.ok()) {
+      d.bytes = std::move(bytes).value();
+      return d;
+    }
+    if (bytes.status().code() != "NotFound" || attempt >= 3) {
+      return Status::Internal("object data missing for version " + d.info.version_id + ": " +
+                              bytes.status().message());
+    }
+  }
+}
+
+Result<ObjectInfo> LocalObjectStore::Head(const std::string& bucket, const std::string& key,
+                                          const std::string& version_id) {
+  std::lock_guard<std::mutex> l(mu_);
+  OT_ASSIGN_OR_RETURN(Row row, FindRow(bucket, key, version_id));
+  return row.info;
+}
+
+Result<std::string> LocalObjectStore::FilePathForTesting(const std::string& bucket,
+                                                         const std::string& key,
+                                                         const std::string& version_id) {
+  std::lock_guard<std::mutex> l(mu_);
+  OT_ASSIGN_OR_RETURN(Row row, FindRow(bucket, key, version_id));
+  return row.file.empty() ? std::string() : root_ + "/" + row.file;
+}
+
+Status LocalObjectStore::Delete(const std::string& bucket, const std::string& key,
+                                const std::string& version_id) {
+  std::string file;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    OT_ASSIGN_OR_RETURN(Row row, FindRow(bucket, key, version_id));
+    file = row.file;
+    OT_RETURN_IF_ERROR(Exec(db_, "BEGIN IMMEDIATE"));
+    Status st = [&]() -> Status {
+      Stmt del(db_, "DELETE FROM objects WHERE bucket=?1 AND key=?2 AND version_id=?3",
+               {std::string_view(bucket), std::string_view(key),
+                std::string_view(row.info.version_id)});
+      OT_RETURN_IF_ERROR(del.Run());
+      if (row.info.is_latest) {
+        Stmt up(db_,
+                "UPDATE objects SET is_latest=1 WHERE bucket=?1 AND key=?2 AND seq="
+                "(SELECT MAX(seq) FROM objects WHERE bucket=?1 AND key=?2)",
+                {std::string_view(bucket), std::string_view(key)});
+        OT_RETURN_IF_ERROR(up.Run());
+      }
+      return Exec(db_, "COMMIT");
+    }();
+    if (!st.ok()) {
+      (void)Exec(db_, "ROLLBACK");
+      return st;
+    }
+  }
+  if (!file.empty()) (void)env_.RemoveFile(root_ + "/" + file);
+  return Status::Ok();
+}
+
+Result<std::vector<ObjectInfo>> LocalObjectStore::List(const std::string& bucket,
+                                                       const std::string& prefix,
+                                                       const std::string& start_after,
+                                                       int limit) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (!BucketExistsLocked(bucket)) return NoSuchBucket(bucket);
+  std::string upper = PrefixUpperBound(prefix);
+  std::string sql = std::string("SELECT ") + kCols +
+                    " FROM objects WHERE bucket=?1 AND key>?2 AND key>=?3 AND is_latest=1"
+                    " AND delete_marker=0";
+  std::vector<Param> params{std::string_view(bucket), std::string_view(start_after),
+                            std::string_view(prefix), int64_t{limit}};
+  if (!upper.empty()) {
+    sql += " AND key<?5";
+    params.push_back(std::string_view(upper));
+  }
+  sql += " ORDER BY key LIMIT ?4";
+  std::vector<ObjectInfo> out;
+  Stmt s(db_, sql.c_str(), params);
+  while (s.Step()) {
+    OT_ASSIGN_OR_RETURN(Row r, RowFrom(s));
+    out.push_back(std::move(r.info));
+  }
+  OT_RETURN_IF_ERROR(s.status());
+  return out;
+}
+
+Result<VersionPage> LocalObjectStore::ListVersions(const std::string& bucket,
+                                                   const std::string& prefix,
+                                                   const std::string& key_marker,
+                                                   const std::string& version_marker,
+                                                   int limit) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (!BucketExistsLocked(bucket)) return NoSuchBucket(bucket);
+  int64_t marker_seq = -1;  // -1: skip all of key_marker
+  if (!key_marker.empty() && !version_marker.empty()) {
+    Stmt m(db_, "SELECT seq FROM objects WHERE bucket=?1 AND key=?2 AND version_id=?3",
+           {std::string_view(bucket), std::string_view(key_marker),
+            std::string_view(version_marker)});
+    if (m.Step()) marker_seq = m.Int(0);
+    OT_RETURN_IF_ERROR(m.status());
+  }
+  std::string upper = PrefixUpperBound(prefix);
+  std::string sql = std::string("SELECT ") + kCols +
+                    " FROM objects WHERE bucket=?1 AND key>=?3 AND "
+                    "(key>?2 OR (key=?2 AND seq<?5))";
+  std::vector<Param> params{std::string_view(bucket), std::string_view(key_marker),
+                            std::string_view(prefix), int64_t{limit} + 1,
+                            key_marker.empty() ? int64_t{INT64_MAX} : marker_seq};
+  if (!upper.empty()) {
+    sql += " AND key<?6";
+    params.push_back(std::string_view(upper));
+  }
+  sql += " ORDER BY key, seq DESC LIMIT ?4";
+  VersionPage page;
+  Stmt s(db_, sql.c_str(), params);
+  while (s.Step()) {
+    OT_ASSIGN_OR_RETURN(Row r, RowFrom(s));
+    if (static_cast<int>(page.versions.size()) >= limit) {
+      page.truncated = true;
+      break;
+    }
+    page.versions.push_back(std::move(r.info));
+  }
+  OT_RETURN_IF_ERROR(s.status());
+  return page;
+}
+
+}  // namespace orgtrail::objstore

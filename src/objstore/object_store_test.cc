@@ -1,0 +1,251 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <thread>
+
+#include "base/env.h"
+#include "base/ids.h"
+#include "base/strings.h"
+#include "objstore/local_object_store.h"
+#include "objstore/memory_object_store.h"
+
+namespace orgtrail::objstore {
+namespace {
+
+namespace fs = std::filesystem;
+
+class TempDir {
+ public:
+  TempDir() : path_(fs::temp_directory_path() / ("objstore_test_" + HexEncode(RandomBytes(6)))) {
+    fs::create_directories(path_);
+  }
+  ~TempDir() { fs::remove_all(path_); }
+  std::string path() const { return path_.string(); }
+
+ private:
+  fs::path path_;
+};
+
+ObjectMeta Meta(const std::string& etag, int64_t size) {
+  ObjectMeta m;
+  m.etag = etag;
+  m.size = size;
+  m.content_type = "text/plain";
+  m.user_meta["signature"] = "abc";
+  m.attributes["blob"] = std::string("\0\xff\x01", 3);
+  return m;
+}
+
+std::vector<std::string> Keys(const std::vector<ObjectInfo>& v) {
+  std::vector<std::string> out;
+  for (const auto& i : v) out.push_back(i.key);
+  return out;
+}
+
+class ObjectStoreTest : public ::testing::TestWithParam<bool> {
+ protected:
+  void SetUp() override {
+    if (GetParam()) {
+      auto s = LocalObjectStore::Open(*Env::Default(), dir_.path() + "/objects");
+      ASSERT_TRUE(s.ok()) << s.status().ToString();
+      store_ = std::move(s).value();
+    } else {
+      store_ = std::make_unique<MemoryObjectStore>();
+    }
+    ASSERT_TRUE(store_->CreateBucket("b").ok());
+  }
+  void Reopen() {
+    if (!GetParam()) return;
+    store_.reset();
+    auto s = LocalObjectStore::Open(*Env::Default(), dir_.path() + "/objects");
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    store_ = std::move(s).value();
+  }
+  void PutStr(const std::string& key, const std::string& data, const std::string& vid = "null") {
+    ASSERT_TRUE(store_->Put("b", key, vid, data, Meta("e", data.size())).ok()) << key;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<ObjectStore> store_;
+};
+
+TEST_P(ObjectStoreTest, PutGetHeadRoundTrip) {
+  PutStr("a/b", "hello");
+  auto d = store_->Get("b", "a/b", "", std::nullopt);
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->bytes, "hello");
+  EXPECT_EQ(d->info.meta.user_meta.at("signature"), "abc");
+  EXPECT_EQ(d->info.meta.attributes.at("blob"), std::string("\0\xff\x01", 3));
+  EXPECT_TRUE(d->info.is_latest);
+  auto h = store_->Head("b", "a/b", "");
+  ASSERT_TRUE(h.ok());
+  EXPECT_EQ(h->stored_size, 5);
+  auto r = store_->Get("b", "a/b", "", ByteRange{1, 3});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->bytes, "ell");
+  auto r2 = store_->Get("b", "a/b", "", ByteRange{3, 100});
+  ASSERT_TRUE(r2.ok());
+  EXPECT_EQ(r2->bytes, "lo");
+}
+
+TEST_P(ObjectStoreTest, MissingThingsAreNotFound) {
+  EXPECT_EQ(store_->Get("b", "nope", "", std::nullopt).status().code(), "NoSuchKey");
+  EXPECT_EQ(store_->Get("zz", "nope", "", std::nullopt).status().code(), "NoSuchBucket");
+  EXPECT_EQ(store_->Put("zz", "k", "null", "x", {}).code(), "NoSuchBucket");
+  PutStr("k", "x");
+  EXPECT_EQ(store_->Head("b", "k", "v9").status().code(), "NoSuchVersion");
+  EXPECT_EQ(store_->Delete("b", "nope", "").code(), "NoSuchKey");
+}
+
+TEST_P(ObjectStoreTest, TrickyKeysListInByteOrder) {
+  std::vector<std::string> keys = {"a/b", "a+b", "a b", "..", "../x", "\xc3\xa9", "a//b",
+                                   std::string(1024, 'k'), "/", "a\x01", std::string("\xff\xfe", 2)};
+  for (const auto& k : keys) PutStr(k, "data:" + k);
+  std::vector<std::string> sorted = keys;
+  std::sort(sorted.begin(), sorted.end());  // std::string compares as unsigned bytes
+  auto all = store_->List("b", "", "", 1000);
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(Keys(*all), sorted);
+  for (const auto& k : keys) {
+    auto d = store_->Get("b", k, "", std::nullopt);
+    ASSERT_TRUE(d.ok()) << k;
+    EXPECT_EQ(d->bytes, "data:" + k);
+  }
+  // Paging with start_after visits every key exactly once.
+  std::vector<std::string> paged;
+  std::string after;
+  for (int i = 0; i < 100; ++i) {
+    auto page = store_->List("b", "", after, 3);
+    ASSERT_TRUE(page.ok());
+    if (page->empty()) break;
+    for (auto& k : Keys(*page)) paged.push_back(k);
+    after = page->back().key;
+  }
+  EXPECT_EQ(paged, sorted);
+  auto pre = store_->List("b", "a", "", 1000);
+  ASSERT_TRUE(pre.ok());
+  EXPECT_EQ(Keys(*pre), (std::vector<std::string>{"a\x01", "a b", "a+b", "a//b", "a/b"}));
+  auto high = store_->List("b", "\xff", "", 1000);
+  ASSERT_TRUE(high.ok());
+  EXPECT_EQ(high->size(), 1u);
+}
+
+TEST_P(ObjectStoreTest, OverwriteAndVersions) {
+  PutStr("k", "one", "v1");
+  PutStr("k", "two", "v2");
+  PutStr("j", "j", "null");
+  EXPECT_EQ(store_->Get("b", "k", "", std::nullopt)->bytes, "two");
+  EXPECT_EQ(store_->Get("b", "k", "v1", std::nullopt)->bytes, "one");
+  EXPECT_FALSE(store_->Head("b", "k", "v1")->is_latest);
+  ObjectMeta dm;
+  dm.delete_marker = true;
+  ASSERT_TRUE(store_->Put("b", "k", "v3", "", dm).ok());
+  auto list = store_->List("b", "", "", 10);
+  EXPECT_EQ(Keys(*list), std::vector<std::string>{"j"});
+  auto vers = store_->ListVersions("b", "", "", "", 10);
+  ASSERT_TRUE(vers.ok());
+  ASSERT_EQ(vers->versions.size(), 4u);
+  EXPECT_EQ(vers->versions[1].version_id, "v3");
+  EXPECT_TRUE(vers->versions[1].meta.delete_marker);
+  EXPECT_EQ(vers->versions[3].version_id, "v1");
+  auto after = store_->ListVersions("b", "", "k", "v3", 1);
+  ASSERT_TRUE(after.ok());
+  ASSERT_EQ(after->versions.size(), 1u);
+  EXPECT_EQ(after->versions[0].version_id, "v2");
+  EXPECT_TRUE(after->truncated);
+  // Removing the delete marker makes v2 current again.
+  ASSERT_TRUE(store_->Delete("b", "k", "v3").ok());
+  EXPECT_EQ(store_->Get("b", "k", "", std::nullopt)->bytes, "two");
+  EXPECT_TRUE(store_->Head("b", "k", "v2")->is_latest);
+  // Overwriting the same version id replaces it.
+  PutStr("j", "J2", "null");
+  EXPECT_EQ(store_->ListVersions("b", "j", "", "", 10)->versions.size(), 1u);
+  EXPECT_EQ(store_->Get("b", "j", "", std::nullopt)->bytes, "J2");
+}
+
+TEST_P(ObjectStoreTest, BucketLifecycle) {
+  EXPECT_TRUE(store_->BucketExists("b"));
+  PutStr("k", "x");
+  EXPECT_EQ(store_->DeleteBucket("b").code(), "BucketNotEmpty");
+  ASSERT_TRUE(store_->Delete("b", "k", "").ok());
+  ASSERT_TRUE(store_->DeleteBucket("b").ok());
+  EXPECT_FALSE(store_->BucketExists("b"));
+  EXPECT_EQ(store_->DeleteBucket("b").code(), "NoSuchBucket");
+}
+
+TEST_P(ObjectStoreTest, ReopenKeepsEverything) {
+  PutStr("..", "dots", "v1");
+  PutStr("x", "x", "v1");
+  PutStr("x", "x2", "v2");
+  Reopen();
+  EXPECT_TRUE(store_->BucketExists("b"));
+  EXPECT_EQ(store_->Get("b", "..", "", std::nullopt)->bytes, "dots");
+  EXPECT_EQ(store_->Get("b", "x", "", std::nullopt)->bytes, "x2");
+  PutStr("x", "x3", "v3");  // sequence numbers continue after reopen
+  EXPECT_EQ(store_->Get("b", "x", "", std::nullopt)->bytes, "x3");
+  EXPECT_EQ(store_->ListVersions("b", "x", "", "", 10)->versions[0].version_id, "v3");
+}
+
+TEST_P(ObjectStoreTest, ConcurrentPutsAndGets) {
+  std::vector<std::thread> ts;
+  for (int t = 0; t < 4; ++t) {
+    ts.emplace_back([&, t] {
+      for (int i = 0; i < 20; ++i) {
+        std::string k = "k" + std::to_string(i % 5);
+        EXPECT_TRUE(store_->Put("b", k, "null", "t" + std::to_string(t), Meta("e", 2)).ok());
+        auto d = store_->Get("b", k, "", std::nullopt);
+        EXPECT_TRUE(d.ok()) << d.status().ToString();
+      }
+    });
+  }
+  for (auto& t : ts) t.join();
+  EXPECT_EQ(store_->List("b", "", "", 100)->size(), 5u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Stores, ObjectStoreTest, ::testing::Values(false, true),
+                         [](const auto& info) { return info.param ? "Local" : "Memory"; });
+
+TEST(LocalObjectStoreTest, FilesAreNotNamedAfterKeysAndTempFilesAreInvisible) {
+  TempDir dir;
+  auto s = LocalObjectStore::Open(*Env::Default(), dir.path());
+  ASSERT_TRUE(s.ok());
+  auto& store = **s;
+  ASSERT_TRUE(store.CreateBucket("b").ok());
+  ASSERT_TRUE(store.Put("b", "../../escape", "null", "payload", {}).ok());
+  auto path = store.FilePathForTesting("b", "../../escape", "null");
+  ASSERT_TRUE(path.ok());
+  EXPECT_EQ(path->find("escape"), std::string::npos);
+  EXPECT_EQ(fs::path(*path).lexically_normal().string().rfind(dir.path(), 0), 0u);
+  EXPECT_FALSE(fs::exists(dir.path() + "/../escape"));
+  // A leftover temp file from a crashed write is never listed.
+  std::ofstream(fs::path(*path).parent_path() / "tmp.partial") << "junk";
+  auto list = store.List("b", "", "", 100);
+  ASSERT_TRUE(list.ok());
+  EXPECT_EQ(Keys(*list), std::vector<std::string>{"../../escape"});
+  // Overwrite removes the old file.
+  ASSERT_TRUE(store.Put("b", "../../escape", "null", "payload2", {}).ok());
+  EXPECT_FALSE(fs::exists(*path));
+}
+
+TEST(MetaCodecTest, RoundTripAndCorruption) {
+  ObjectMeta m = Meta("etag", 42);
+  m.delete_marker = true;
+  m.storage_class = "GLACIER";
+  m.last_modified = FromUnixSeconds(1700000000.5);
+  auto enc = EncodeObjectMeta(m);
+  auto dec = DecodeObjectMeta(enc);
+  ASSERT_TRUE(dec.ok());
+  EXPECT_EQ(dec->etag, "etag");
+  EXPECT_EQ(dec->size, 42);
+  EXPECT_EQ(dec->storage_class, "GLACIER");
+  EXPECT_TRUE(dec->delete_marker);
+  EXPECT_EQ(dec->last_modified, m.last_modified);
+  EXPECT_EQ(dec->attributes, m.attributes);
+  EXPECT_FALSE(DecodeObjectMeta(enc.substr(0, enc.size() - 1)).ok());
+  EXPECT_FALSE(DecodeObjectMeta(enc + "x").ok());
+}
+
+}  // namespace
+}  // namespace orgtrail::objstore

@@ -1,0 +1,99 @@
+// S3Service: the S3 operations orgtrail serves (buckets, their
+// configuration, objects, listings, SSE-KMS/SSE-S3 envelopes), on top of the
+// catalog (bucket records), an ObjectStore (bytes) and KMS (data keys). The
+// API layer hands it decoded S3Requests; it answers S3Responses with S3's
+// XML bodies and headers, errors included, and never throws.
+//
+// Files: s3_service.cc (dispatch, bucket operations), s3_objects.cc (object
+// operations, SSE), s3_listing.cc (ListObjects v1/v2, ListObjectVersions).
+//
+// Thread-safety: thread-safe; all state lives in the catalog and the store.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "auth/principal.h"
+#include "base/status.h"
+#include "base/time.h"
+#include "catalog/db.h"
+#include "kms/data_key_provider.h"
+#include "objstore/object_store.h"
+#include "s3/bucket_policy.h"
+#include "s3/bucket_store.h"
+#include "s3/s3_types.h"
+
+namespace orgtrail::s3 {
+
+class S3Service {
+ public:
+  // `sse_s3_key`: 32-byte server key sealing per-object SSE-S3 (AES256)
+  // data keys; when empty, AES256 objects are stored in the clear and only
+  // the header is echoed. All references must outlive the service. Aborts
+  // if the catalog tables cannot be created (startup invariant).
+  S3Service(catalog::Db& db, objstore::ObjectStore& store, kms::DataKeyProvider& kms,
+            const Clock& clock, std::string sse_s3_key = "");
+  S3Service(const S3Service&) = delete;
+  S3Service& operator=(const S3Service&) = delete;
+
+  S3Response Handle(const auth::RequestContext& ctx, const S3Request& req);
+
+  // The access decision Handle applies, for in-process writers (trail
+  // delivery as cloudtrail.amazonaws.com) that must be checked against the
+  // bucket policy. `key` empty for bucket-level actions. NoSuchBucket if the
+  // bucket does not exist, AccessDenied if refused.
+  Status Authorize(const auth::RequestContext& ctx, const std::string& bucket,
+                   const std::string& action, const std::string& key,
+                   const ConditionValues& conditions = {});
+
+  BucketStore& buckets() { return *buckets_; }
+
+ private:
+  struct Op;
+  Result<S3Response> Dispatch(const auth::RequestContext& ctx, const S3Request& req);
+  // Loads the bucket and checks `action` for the caller.
+  Result<BucketInfo> Access(const auth::RequestContext& ctx, const S3Request& req,
+                            const std::string& action);
+
+  // Buckets (s3_service.cc).
+  Result<S3Response> ListBuckets(const auth::RequestContext& ctx, const S3Request& req);
+  Result<S3Response> CreateBucket(const auth::RequestContext& ctx, const S3Request& req);
+  Result<S3Response> DeleteBucket(const auth::RequestContext& ctx, const S3Request& req);
+  Result<S3Response> HeadBucket(const auth::RequestContext& ctx, const S3Request& req);
+  Result<S3Response> GetBucketLocation(const auth::RequestContext& ctx, const S3Request& req);
+  Result<S3Response> BucketConfig(const auth::RequestContext& ctx, const S3Request& req,
+                                  const std::string& sub);
+
+  // Objects (s3_objects.cc).
+  Result<S3Response> PutObject(const auth::RequestContext& ctx, const S3Request& req);
+  Result<S3Response> GetObject(const auth::RequestContext& ctx, const S3Request& req, bool head);
+  Result<S3Response> DeleteObject(const auth::RequestContext& ctx, const S3Request& req);
+  Result<S3Response> DeleteObjects(const auth::RequestContext& ctx, const S3Request& req);
+  // Deletes one key as DeleteObject does; fills version/delete-marker results.
+  Status DeleteOne(const BucketInfo& b, const std::string& key, const std::string& version_id,
+                   std::string* out_version, bool* out_marker);
+  // Decrypts stored bytes in place per the object's SSE attributes.
+  Status OpenEnvelope(const auth::RequestContext& ctx, const std::string& bucket,
+                      const objstore::ObjectInfo& info, std::string& bytes);
+
+  // Listing (s3_listing.cc).
+  Result<S3Response> ListObjects(const auth::RequestContext& ctx, const S3Request& req, bool v2);
+  Result<S3Response> ListObjectVersions(const auth::RequestContext& ctx, const S3Request& req);
+
+  std::string NewVersionId() const;
+
+  catalog::Db& db_;
+  objstore::ObjectStore& store_;
+  kms::DataKeyProvider& kms_;
+  const Clock& clock_;
+  const std::string sse_s3_key_;
+  std::unique_ptr<BucketStore> buckets_;
+};
+
+// Canonical owner id shown for an account (64 hex chars, as S3's).
+std::string CanonicalUserId(const std::string& account_id);
+// S3 bucket naming rules (InvalidBucketName).
+Status ValidateBucketName(const std::string& name);
+
+}  // namespace orgtrail::s3
