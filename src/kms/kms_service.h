@@ -1,0 +1,119 @@
+// KmsService: the KMS API (JSON 1.1, TrentService.<Op>) over the catalog, and
+// the in-process DataKeyProvider that S3 (SSE-KMS) and trail delivery use.
+// Customer managed symmetric keys only: each key has 32 random bytes of
+// material, stored sealed (crypto::Sealer, context = key ARN) in kms_keys and
+// never returned or logged; ciphertext blobs follow
+// docs/formats/kms-ciphertext.md. Keys live in (account, region); key ids and
+// alias names resolve in the caller's account and region, key and alias ARNs
+// name theirs. Keys scheduled for deletion are removed once their deletion
+// date passes on the injected Clock (checked lazily at every call).
+//
+// Authorization (until policy/ replaces it): callers in the key's account are
+// allowed; other accounts and AWS service principals are allowed only where
+// KeyPolicyAllows() finds a matching key-policy statement, and only for the
+// operations AWS allows across accounts (Encrypt, Decrypt, GenerateDataKey*,
+// DescribeKey, GetKeyRotationStatus) — service principals for any operation.
+//
+// Built by the server's wiring and handed to api/ through Ops(); S3 and
+// delivery hold it as a DataKeyProvider. Thread-safe: statements run under the
+// catalog's lock and read-check-write sequences under mu_.
+#pragma once
+
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "auth/service_ops.h"
+#include "base/time.h"
+#include "catalog/db.h"
+#include "crypto/sealer.h"
+#include "kms/data_key_provider.h"
+#include "kms/key_store.h"
+
+namespace orgtrail::kms {
+
+class KmsService final : public DataKeyProvider {
+ public:
+  // `db`, `sealer` and `clock` must outlive the service. Creates the kms_*
+  // tables if needed; if that fails every call returns the failure.
+  KmsService(catalog::Db& db, const crypto::Sealer& sealer, const Clock& clock);
+  KmsService(const KmsService&) = delete;
+  KmsService& operator=(const KmsService&) = delete;
+
+  // Operation name (CreateKey, Encrypt ...) -> handler over the JSON body.
+  // The handlers borrow this service, which must outlive them. Blobs are
+  // base64 strings in the JSON; errors carry the KMS error shape names.
+  auth::JsonOps Ops();
+
+  // DataKeyProvider. GenerateDataKeyFor and DecryptFor authorize as the API's
+  // GenerateDataKey and Decrypt would for `caller`; ResolveKeyArn only checks
+  // that the key exists (no authorization: it names the key, it uses nothing).
+  // Here ciphertext blobs are raw bytes (not base64).
+  Result<DataKey> GenerateDataKeyFor(const auth::RequestContext& caller, const std::string& key_id,
+                                     const EncryptionContext& context) override;
+  Result<DataKey> DecryptFor(const auth::RequestContext& caller,
+                             const std::string& ciphertext_blob,
+                             const EncryptionContext& context) override;
+  Result<std::string> ResolveKeyArn(const auth::RequestContext& caller,
+                                    const std::string& key_id) override;
+
+ private:
+  using Ctx = auth::RequestContext;
+
+  Result<Json> CreateKey(const Ctx& ctx, const Json& in);
+  Result<Json> DescribeKey(const Ctx& ctx, const Json& in);
+  Result<Json> ListKeys(const Ctx& ctx, const Json& in);
+  Result<Json> EnableKey(const Ctx& ctx, const Json& in);
+  Result<Json> DisableKey(const Ctx& ctx, const Json& in);
+  Result<Json> ScheduleKeyDeletion(const Ctx& ctx, const Json& in);
+  Result<Json> CancelKeyDeletion(const Ctx& ctx, const Json& in);
+  Result<Json> EnableKeyRotation(const Ctx& ctx, const Json& in);
+  Result<Json> DisableKeyRotation(const Ctx& ctx, const Json& in);
+  Result<Json> GetKeyRotationStatus(const Ctx& ctx, const Json& in);
+  Result<Json> CreateAlias(const Ctx& ctx, const Json& in);
+  Result<Json> DeleteAlias(const Ctx& ctx, const Json& in);
+  Result<Json> UpdateAlias(const Ctx& ctx, const Json& in);
+  Result<Json> ListAliases(const Ctx& ctx, const Json& in);
+  Result<Json> GetKeyPolicy(const Ctx& ctx, const Json& in);
+  Result<Json> PutKeyPolicy(const Ctx& ctx, const Json& in);
+  Result<Json> ListKeyPolicies(const Ctx& ctx, const Json& in);
+  Result<Json> Encrypt(const Ctx& ctx, const Json& in);
+  Result<Json> Decrypt(const Ctx& ctx, const Json& in);
+  Result<Json> GenerateDataKey(const Ctx& ctx, const Json& in, bool with_plaintext);
+  Result<Json> TagResource(const Ctx& ctx, const Json& in);
+  Result<Json> UntagResource(const Ctx& ctx, const Json& in);
+  Result<Json> ListResourceTags(const Ctx& ctx, const Json& in);
+
+  // Finds the key `ref` names (id, key ARN, and if allow_alias alias name or
+  // alias ARN). NotFoundException / InvalidArnException otherwise.
+  Result<KeyRecord> ResolveKey(const Ctx& ctx, const std::string& ref, bool allow_alias);
+  // Resolves the KeyId member and authorizes kms:<op> on it.
+  Result<KeyRecord> KeyFor(const Ctx& ctx, const Json& in, const std::string& op,
+                           bool allow_alias = true);
+  // AccessDeniedException unless the caller may do kms:<op> on `key`.
+  Status Authorize(const Ctx& ctx, const KeyRecord& key, const std::string& op,
+                   const EncryptionContext* context);
+  // DisabledException / KMSInvalidStateException unless the key is Enabled.
+  static Status CheckUsable(const KeyRecord& key);
+  Result<std::string> Material(const KeyRecord& key) const;
+  // Resolve + authorize + usable, for the cryptographic operations.
+  Result<KeyRecord> UsableKey(const Ctx& ctx, const std::string& ref, const std::string& op,
+                              const EncryptionContext& context);
+  // Opens a blob: its key must exist, allow `op` and be usable; if
+  // expected_key is set it must name the same key (IncorrectKeyException).
+  Result<std::pair<KeyRecord, std::string>> OpenBlob(const Ctx& ctx, const std::string& blob,
+                                                     const EncryptionContext& context,
+                                                     const std::optional<std::string>& expected_key);
+  Result<DataKey> NewDataKey(const Ctx& ctx, const std::string& ref,
+                             const EncryptionContext& context, size_t bytes);
+  // Deletes keys whose deletion date has passed.
+  Status Purge();
+  int64_t NowSeconds() const;
+
+  KeyStore store_;
+  const crypto::Sealer& sealer_;
+  const Clock& clock_;
+  std::mutex mu_;  // serializes read-check-write sequences on keys and aliases
+};
+
+}  // namespace orgtrail::kms
