@@ -1,0 +1,348 @@
+#include "iam/iam_service.h"
+
+#include <algorithm>
+
+#include "base/strings.h"
+#include "iam/policy_document.h"
+#include "iam/query_input.h"
+
+namespace orgtrail::iam {
+namespace {
+
+constexpr int64_t kDefaultMaxItems = 100;
+
+Status RequireAccountCaller(const auth::RequestContext& ctx) {
+  if (ctx.principal.account_id.empty() ||
+      ctx.principal.type == auth::PrincipalType::kAWSService)
+    return Status::AccessDenied("The caller is not an IAM principal of an account.");
+  return Status::Ok();
+}
+
+Result<std::string> OptPath(const auth::QueryParams& p, const std::string& member) {
+  auto path = OptParam(p, member);
+  if (!path) return std::string("/");
+  if (!IsValidIamPath(*path))
+    return ValidationFailed(member, "'" + *path + "'",
+                            "Member must satisfy regular expression pattern: "
+                            "(\\u002F)|(\\u002F[\\u0021-\\u007E]+\\u002F)");
+  return *path;
+}
+
+// One page of `items` (sorted by `key`), starting at the item whose key is
+// the Marker. Adds the list under `list_name`, IsTruncated and Marker.
+template <typename T, typename KeyFn, typename ToJson>
+Result<OrderedJson> Page(const auth::QueryParams& p, const std::vector<T>& items, KeyFn key,
+                         const char* list_name, ToJson to_json) {
+  OT_ASSIGN_OR_RETURN(auto max_items, OptIntParam(p, "MaxItems", 1, 1000));
+  auto marker = OptParam(p, "Marker");
+  size_t start = 0;
+  if (marker) {
+    while (start < items.size() && key(items[start]) < *marker) ++start;
+  }
+  size_t n = static_cast<size_t>(max_items.value_or(kDefaultMaxItems));
+  size_t end = std::min(items.size(), start + n);
+  OrderedJson out = OrderedJson::object();
+  OrderedJson list = OrderedJson::array();
+  for (size_t i = start; i < end; ++i) list.push_back(to_json(items[i]));
+  out[list_name] = std::move(list);
+  out["IsTruncated"] = end < items.size();
+  if (end < items.size()) out["Marker"] = key(items[end]);
+  return out;
+}
+
+}  // namespace
+
+IamService::IamService(IdentityStore& store, const Clock& clock) : store_(store), clock_(clock) {}
+
+auth::QueryOps IamService::Ops() {
+  static const std::pair<const char*, Handler> kTable[] = {
+      {"CreateRole", &IamService::CreateRole},
+      {"GetRole", &IamService::GetRole},
+      {"DeleteRole", &IamService::DeleteRole},
+      {"ListRoles", &IamService::ListRoles},
+      {"UpdateAssumeRolePolicy", &IamService::UpdateAssumeRolePolicy},
+      {"PutRolePolicy", &IamService::PutRolePolicy},
+      {"GetRolePolicy", &IamService::GetRolePolicy},
+      {"DeleteRolePolicy", &IamService::DeleteRolePolicy},
+      {"ListRolePolicies", &IamService::ListRolePolicies},
+      {"CreateUser", &IamService::CreateUser},
+      {"GetUser", &IamService::GetUser},
+      {"DeleteUser", &IamService::DeleteUser},
+      {"ListUsers", &IamService::ListUsers},
+      {"CreateAccessKey", &IamService::CreateAccessKey},
+      {"DeleteAccessKey", &IamService::DeleteAccessKey},
+      {"UpdateAccessKey", &IamService::UpdateAccessKey},
+      {"ListAccessKeys", &IamService::ListAccessKeys},
+  };
+  auth::QueryOps ops;
+  for (const auto& [name, fn] : kTable) {
+    Handler h = fn;
+    ops[name] = [this, h](const auth::RequestContext& c,
+                          const auth::QueryParams& p) -> Result<OrderedJson> {
+      OT_RETURN_IF_ERROR(RequireAccountCaller(c));
+      return (this->*h)(c, p);
+    };
+  }
+  return ops;
+}
+
+OrderedJson IamService::RoleToJson(const RoleRecord& role) {
+  OrderedJson j = OrderedJson::object();
+  j["Path"] = role.path;
+  j["RoleName"] = role.name;
+  j["RoleId"] = role.role_id;
+  j["Arn"] = role.arn;
+  j["CreateDate"] = FormatIso8601(role.created);
+  j["AssumeRolePolicyDocument"] = UriEncode(role.assume_role_policy_document);
+  if (!role.description.empty()) j["Description"] = role.description;
+  j["MaxSessionDuration"] = role.max_session_duration;
+  return j;
+}
+
+OrderedJson IamService::UserToJson(const UserRecord& user) {
+  OrderedJson j = OrderedJson::object();
+  j["Path"] = user.path;
+  j["UserName"] = user.name;
+  j["UserId"] = user.user_id;
+  j["Arn"] = user.arn;
+  j["CreateDate"] = FormatIso8601(user.created);
+  return j;
+}
+
+// ---------------------------------------------------------------- roles
+
+Result<OrderedJson> IamService::CreateRole(const auth::RequestContext& ctx,
+                                           const auth::QueryParams& p) {
+  RoleSpec spec;
+  spec.account_id = ctx.principal.account_id;
+  OT_ASSIGN_OR_RETURN(spec.name, ReqName(p, "RoleName", 1, 64));
+  OT_ASSIGN_OR_RETURN(spec.path, OptPath(p, "Path"));
+  OT_ASSIGN_OR_RETURN(spec.assume_role_policy_document, ReqParam(p, "AssumeRolePolicyDocument"));
+  auto desc = OptParam(p, "Description");
+  if (desc && desc->size() > 1000)
+    return ValidationFailed("Description", "'" + *desc + "'",
+                            "Member must have length less than or equal to 1000");
+  spec.description = desc.value_or("");
+  OT_ASSIGN_OR_RETURN(auto max_session, OptIntParam(p, "MaxSessionDuration", 3600, 43200));
+  spec.max_session_duration = max_session.value_or(3600);
+  OT_ASSIGN_OR_RETURN(auto doc,
+                      ValidatePolicyDocument(spec.assume_role_policy_document, PolicyKind::kTrust));
+  (void)doc;
+  OT_ASSIGN_OR_RETURN(auto role, store_.CreateRole(spec));
+  OrderedJson out = OrderedJson::object();
+  out["Role"] = RoleToJson(role);
+  return out;
+}
+
+Result<OrderedJson> IamService::GetRole(const auth::RequestContext& ctx,
+                                        const auth::QueryParams& p) {
+  OT_ASSIGN_OR_RETURN(std::string name, ReqName(p, "RoleName", 1, 64));
+  OT_ASSIGN_OR_RETURN(auto role, store_.GetRole(ctx.principal.account_id, name));
+  OrderedJson out = OrderedJson::object();
+  out["Role"] = RoleToJson(role);
+  return out;
+}
+
+Result<OrderedJson> IamService::DeleteRole(const auth::RequestContext& ctx,
+                                           const auth::QueryParams& p) {
+  OT_ASSIGN_OR_RETURN(std::string name, ReqName(p, "RoleName", 1, 64));
+  OT_RETURN_IF_ERROR(store_.DeleteRole(ctx.principal.account_id, name));
+  return OrderedJson::object();
+}
+
+Result<OrderedJson> IamService::ListRoles(const auth::RequestContext& ctx,
+                                          const auth::QueryParams& p) {
+  OT_ASSIGN_OR_RETURN(auto roles, store_.ListRoles(ctx.principal.account_id));
+  if (auto prefix = OptParam(p, "PathPrefix")) {
+    std::erase_if(roles, [&](const RoleRecord& r) { return !StartsWith(r.path, *prefix); });
+  }
+  return Page(
+      p, roles, [](const RoleRecord& r) { return ToLower(r.name); }, "Roles", RoleToJson);
+}
+
+Result<OrderedJson> IamService::UpdateAssumeRolePolicy(const auth::RequestContext& ctx,
+                                                       const auth::QueryParams& p) {
+  OT_ASSIGN_OR_RETURN(std::string name, ReqName(p, "RoleName", 1, 64));
+  OT_ASSIGN_OR_RETURN(std::string doc, ReqParam(p, "PolicyDocument"));
+  OT_ASSIGN_OR_RETURN(auto parsed, ValidatePolicyDocument(doc, PolicyKind::kTrust));
+  (void)parsed;
+  OT_RETURN_IF_ERROR(store_.UpdateAssumeRolePolicy(ctx.principal.account_id, name, doc));
+  return OrderedJson::object();
+}
+
+// ---------------------------------------------------------------- role policies
+
+Result<OrderedJson> IamService::PutRolePolicy(const auth::RequestContext& ctx,
+                                              const auth::QueryParams& p) {
+  OT_ASSIGN_OR_RETURN(std::string role, ReqName(p, "RoleName", 1, 64));
+  OT_ASSIGN_OR_RETURN(std::string policy, ReqName(p, "PolicyName", 1, 128));
+  OT_ASSIGN_OR_RETURN(std::string doc, ReqParam(p, "PolicyDocument"));
+  OT_ASSIGN_OR_RETURN(auto parsed, ValidatePolicyDocument(doc, PolicyKind::kIdentity));
+  (void)parsed;
+  OT_RETURN_IF_ERROR(store_.PutRolePolicy(ctx.principal.account_id, role, policy, doc));
+  return OrderedJson::object();
+}
+
+Result<OrderedJson> IamService::GetRolePolicy(const auth::RequestContext& ctx,
+                                              const auth::QueryParams& p) {
+  OT_ASSIGN_OR_RETURN(std::string role, ReqName(p, "RoleName", 1, 64));
+  OT_ASSIGN_OR_RETURN(std::string policy, ReqName(p, "PolicyName", 1, 128));
+  OT_ASSIGN_OR_RETURN(auto rp, store_.GetRolePolicy(ctx.principal.account_id, role, policy));
+  OrderedJson out = OrderedJson::object();
+  out["RoleName"] = rp.role_name;
+  out["PolicyName"] = rp.policy_name;
+  out["PolicyDocument"] = UriEncode(rp.document);
+  return out;
+}
+
+Result<OrderedJson> IamService::DeleteRolePolicy(const auth::RequestContext& ctx,
+                                                 const auth::QueryParams& p) {
+  OT_ASSIGN_OR_RETURN(std::string role, ReqName(p, "RoleName", 1, 64));
+  OT_ASSIGN_OR_RETURN(std::string policy, ReqName(p, "PolicyName", 1, 128));
+  OT_RETURN_IF_ERROR(store_.DeleteRolePolicy(ctx.principal.account_id, role, policy));
+  return OrderedJson::object();
+}
+
+Result<OrderedJson> IamService::ListRolePolicies(const auth::RequestContext& ctx,
+                                                 const auth::QueryParams& p) {
+  OT_ASSIGN_OR_RETURN(std::string role, ReqName(p, "RoleName", 1, 64));
+  OT_ASSIGN_OR_RETURN(auto names, store_.ListRolePolicies(ctx.principal.account_id, role));
+  return Page(
+      p, names, [](const std::string& n) { return ToLower(n); }, "PolicyNames",
+      [](const std::string& n) { return OrderedJson(n); });
+}
+
+// ---------------------------------------------------------------- users
+
+Result<OrderedJson> IamService::CreateUser(const auth::RequestContext& ctx,
+                                           const auth::QueryParams& p) {
+  OT_ASSIGN_OR_RETURN(std::string name, ReqName(p, "UserName", 1, 64));
+  OT_ASSIGN_OR_RETURN(std::string path, OptPath(p, "Path"));
+  OT_ASSIGN_OR_RETURN(auto user, store_.CreateUser(ctx.principal.account_id, name, path));
+  OrderedJson out = OrderedJson::object();
+  out["User"] = UserToJson(user);
+  return out;
+}
+
+Result<OrderedJson> IamService::GetUser(const auth::RequestContext& ctx,
+                                        const auth::QueryParams& p) {
+  const auth::Principal& caller = ctx.principal;
+  OrderedJson out = OrderedJson::object();
+  if (OptParam(p, "UserName")) {
+    OT_ASSIGN_OR_RETURN(std::string name, ReqName(p, "UserName", 1, 128));
+    OT_ASSIGN_OR_RETURN(auto user, store_.GetUser(caller.account_id, name));
+    out["User"] = UserToJson(user);
+    return out;
+  }
+  switch (caller.type) {
+    case auth::PrincipalType::kIAMUser: {
+      OT_ASSIGN_OR_RETURN(auto user, store_.GetUser(caller.account_id, caller.user_name));
+      out["User"] = UserToJson(user);
+      return out;
+    }
+    case auth::PrincipalType::kRoot: {
+      // AWS answers the root user with its id and ARN only.
+      OT_ASSIGN_OR_RETURN(auto account, store_.GetAccount(caller.account_id));
+      OrderedJson u = OrderedJson::object();
+      u["UserId"] = caller.account_id;
+      u["Arn"] = caller.arn;
+      u["CreateDate"] = FormatIso8601(account.created);
+      out["User"] = std::move(u);
+      return out;
+    }
+    default:
+      return Status::Error("ValidationError",
+                           "Must specify userName when calling with non-User credentials", 400);
+  }
+}
+
+Result<OrderedJson> IamService::DeleteUser(const auth::RequestContext& ctx,
+                                           const auth::QueryParams& p) {
+  OT_ASSIGN_OR_RETURN(std::string name, ReqName(p, "UserName", 1, 128));
+  OT_RETURN_IF_ERROR(store_.DeleteUser(ctx.principal.account_id, name));
+  return OrderedJson::object();
+}
+
+Result<OrderedJson> IamService::ListUsers(const auth::RequestContext& ctx,
+                                          const auth::QueryParams& p) {
+  OT_ASSIGN_OR_RETURN(auto users, store_.ListUsers(ctx.principal.account_id));
+  if (auto prefix = OptParam(p, "PathPrefix")) {
+    std::erase_if(users, [&](const UserRecord& u) { return !StartsWith(u.path, *prefix); });
+  }
+  return Page(
+      p, users, [](const UserRecord& u) { return ToLower(u.name); }, "Users", UserToJson);
+}
+
+// ---------------------------------------------------------------- access keys
+
+Result<std::string> IamService::KeyOwner(const auth::RequestContext& ctx,
+                                         const auth::QueryParams& p) {
+  if (OptParam(p, "UserName")) {
+    OT_ASSIGN_OR_RETURN(std::string name, ReqName(p, "UserName", 1, 128));
+    OT_ASSIGN_OR_RETURN(auto user, store_.GetUser(ctx.principal.account_id, name));
+    return user.name;
+  }
+  switch (ctx.principal.type) {
+    case auth::PrincipalType::kRoot: return std::string();
+    case auth::PrincipalType::kIAMUser: return ctx.principal.user_name;
+    default:
+      return Status::Error("ValidationError",
+                           "Must specify userName when calling with non-User credentials", 400);
+  }
+}
+
+Result<OrderedJson> IamService::CreateAccessKey(const auth::RequestContext& ctx,
+                                                const auth::QueryParams& p) {
+  OT_ASSIGN_OR_RETURN(std::string owner, KeyOwner(ctx, p));
+  OT_ASSIGN_OR_RETURN(auto key, store_.CreateAccessKey(ctx.principal.account_id, owner));
+  OrderedJson k = OrderedJson::object();
+  if (!owner.empty()) k["UserName"] = key.key.user_name;
+  k["AccessKeyId"] = key.key.access_key_id;
+  k["Status"] = key.key.status;
+  k["SecretAccessKey"] = key.secret_access_key;
+  k["CreateDate"] = FormatIso8601(key.key.created);
+  OrderedJson out = OrderedJson::object();
+  out["AccessKey"] = std::move(k);
+  return out;
+}
+
+Result<OrderedJson> IamService::DeleteAccessKey(const auth::RequestContext& ctx,
+                                                const auth::QueryParams& p) {
+  OT_ASSIGN_OR_RETURN(std::string key_id, ReqParam(p, "AccessKeyId"));
+  OT_ASSIGN_OR_RETURN(std::string owner, KeyOwner(ctx, p));
+  OT_RETURN_IF_ERROR(store_.DeleteAccessKey(ctx.principal.account_id, owner, key_id));
+  return OrderedJson::object();
+}
+
+Result<OrderedJson> IamService::UpdateAccessKey(const auth::RequestContext& ctx,
+                                                const auth::QueryParams& p) {
+  OT_ASSIGN_OR_RETURN(std::string key_id, ReqParam(p, "AccessKeyId"));
+  OT_ASSIGN_OR_RETURN(std::string status, ReqParam(p, "Status"));
+  if (status != "Active" && status != "Inactive")
+    return ValidationFailed("Status", "'" + status + "'",
+                            "Member must satisfy enum value set: [Active, Inactive]");
+  OT_ASSIGN_OR_RETURN(std::string owner, KeyOwner(ctx, p));
+  OT_RETURN_IF_ERROR(store_.SetAccessKeyStatus(ctx.principal.account_id, owner, key_id, status));
+  return OrderedJson::object();
+}
+
+Result<OrderedJson> IamService::ListAccessKeys(const auth::RequestContext& ctx,
+                                               const auth::QueryParams& p) {
+  OT_ASSIGN_OR_RETURN(std::string owner, KeyOwner(ctx, p));
+  OT_ASSIGN_OR_RETURN(auto keys, store_.ListAccessKeys(ctx.principal.account_id, owner));
+  std::sort(keys.begin(), keys.end(), [](const AccessKeyRecord& a, const AccessKeyRecord& b) {
+    return a.access_key_id < b.access_key_id;
+  });
+  return Page(
+      p, keys, [](const AccessKeyRecord& k) { return k.access_key_id; }, "AccessKeyMetadata",
+      [&](const AccessKeyRecord& k) {
+        OrderedJson j = OrderedJson::object();
+        if (!owner.empty()) j["UserName"] = k.user_name;
+        j["AccessKeyId"] = k.access_key_id;
+        j["Status"] = k.status;
+        j["CreateDate"] = FormatIso8601(k.created);
+        return j;
+      });
+}
+
+}  // namespace orgtrail::iam

@@ -1,0 +1,212 @@
+// IdentityStore: the durable identity model behind IAM, STS and
+// Organizations — accounts, IAM users, access keys (root and user), roles
+// with their trust policies and inline policies, and STS sessions — kept in
+// the shared catalog (tables prefixed `iam_`). Secrets (access-key and
+// session secrets) are stored sealed with the server's Sealer, using the
+// access key id as the sealing context, so a catalog dump reveals no secret.
+//
+// Called by IamService, StsService, OrganizationsService, Bootstrap, and by
+// the SigV4 verifier through auth::CredentialLookup.
+//
+// Names of users, roles and inline policies are unique per account without
+// regard to case, as in IAM; lookups by name are case-insensitive too.
+//
+// Thread-safe: every method is one or more catalog statements, each under
+// the Db's mutex; uniqueness is enforced by the schema, so concurrent
+// creators of the same name see exactly one success. Methods never open a
+// catalog::Transaction, so callers may wrap several of them in one.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "auth/credentials.h"
+#include "base/status.h"
+#include "base/time.h"
+#include "catalog/db.h"
+#include "crypto/sealer.h"
+
+namespace orgtrail::iam {
+
+struct AccountRecord {
+  std::string id;      // 12 digits
+  std::string name;
+  std::string email;
+  std::string status;  // "ACTIVE"
+  TimePoint created{};
+};
+
+struct UserRecord {
+  std::string account_id;
+  std::string name;
+  std::string user_id;  // AIDA...
+  std::string arn;      // arn:aws:iam::A:user{path}{name}
+  std::string path;     // "/" or "/a/b/"
+  TimePoint created{};
+};
+
+struct AccessKeyRecord {
+  std::string access_key_id;  // AKIA...
+  std::string account_id;
+  std::string user_name;      // empty for the account's root user
+  std::string status;         // "Active" | "Inactive"
+  TimePoint created{};
+};
+
+// An access key as returned once, at creation, with its plaintext secret.
+struct NewAccessKey {
+  AccessKeyRecord key;
+  std::string secret_access_key;
+};
+
+struct RoleRecord {
+  std::string account_id;
+  std::string name;
+  std::string role_id;  // AROA...
+  std::string arn;      // arn:aws:iam::A:role{path}{name}
+  std::string path;
+  std::string assume_role_policy_document;  // JSON text as given
+  std::string description;
+  int64_t max_session_duration = 3600;      // seconds, 3600..43200
+  TimePoint created{};
+};
+
+struct RoleSpec {
+  std::string account_id;
+  std::string name;
+  std::string path = "/";
+  std::string assume_role_policy_document;
+  std::string description;
+  int64_t max_session_duration = 3600;
+};
+
+struct RolePolicy {
+  std::string role_name;
+  std::string policy_name;
+  std::string document;
+};
+
+// At most this many access keys per IAM user (and per root user), as AWS.
+inline constexpr int kMaxAccessKeysPerUser = 2;
+
+class IdentityStore : public auth::CredentialLookup {
+ public:
+  // Creates the iam_ tables if needed. A schema failure is remembered and
+  // returned by every later call (see status()). `db`, `sealer` and `clock`
+  // must outlive the store.
+  IdentityStore(catalog::Db& db, const crypto::Sealer& sealer, const Clock& clock);
+  IdentityStore(const IdentityStore&) = delete;
+  IdentityStore& operator=(const IdentityStore&) = delete;
+
+  // OK unless creating the schema failed.
+  const Status& status() const { return init_status_; }
+
+  // ---- accounts ----
+  // Creates an account with the given 12-digit id. Errors: InvalidInput
+  // (bad id), EntityAlreadyExists (409) when the id or email is taken.
+  Result<AccountRecord> CreateAccount(const std::string& id, const std::string& name,
+                                      const std::string& email);
+  // NoSuchEntity (404) when absent.
+  Result<AccountRecord> GetAccount(const std::string& id);
+  Result<std::optional<AccountRecord>> FindAccountByEmail(const std::string& email);
+  // All accounts, oldest first.
+  Result<std::vector<AccountRecord>> ListAccounts();
+
+  // ---- small key/value settings (e.g. which account bootstrap created) ----
+  Result<std::optional<std::string>> GetSetting(const std::string& key);
+  Status PutSetting(const std::string& key, const std::string& value);
+
+  // ---- users ----
+  // Errors: NoSuchEntity (account), EntityAlreadyExists (409).
+  Result<UserRecord> CreateUser(const std::string& account_id, const std::string& name,
+                                const std::string& path = "/");
+  Result<UserRecord> GetUser(const std::string& account_id, const std::string& name);
+  // DeleteConflict (409) while the user still has access keys.
+  Status DeleteUser(const std::string& account_id, const std::string& name);
+  // Sorted by name.
+  Result<std::vector<UserRecord>> ListUsers(const std::string& account_id);
+
+  // ---- access keys (user_name empty = the account's root user) ----
+  // Errors: NoSuchEntity (account/user), LimitExceeded (409) past two keys.
+  Result<NewAccessKey> CreateAccessKey(const std::string& account_id,
+                                       const std::string& user_name);
+  // NoSuchEntity unless the key exists and belongs to that user/root.
+  Status DeleteAccessKey(const std::string& account_id, const std::string& user_name,
+                         const std::string& access_key_id);
+  Status SetAccessKeyStatus(const std::string& account_id, const std::string& user_name,
+                            const std::string& access_key_id, const std::string& status);
+  // Oldest first.
+  Result<std::vector<AccessKeyRecord>> ListAccessKeys(const std::string& account_id,
+                                                      const std::string& user_name);
+
+  // ---- roles ----
+  // Validates nothing about the policy text (the services do). Errors:
+  // NoSuchEntity (account), EntityAlreadyExists (409).
+  Result<RoleRecord> CreateRole(const RoleSpec& spec);
+  Result<RoleRecord> GetRole(const std::string& account_id, const std::string& name);
+  // Looks a role up by arn:aws:iam::A:role[/path]/name; NoSuchEntity if the
+  // ARN is malformed, the path differs or the role is absent.
+  Result<RoleRecord> GetRoleByArn(const std::string& role_arn);
+  // DeleteConflict (409) while inline policies remain.
+  Status DeleteRole(const std::string& account_id, const std::string& name);
+  Result<std::vector<RoleRecord>> ListRoles(const std::string& account_id);
+  Status UpdateAssumeRolePolicy(const std::string& account_id, const std::string& name,
+                                const std::string& document);
+
+  // ---- inline role policies ----
+  // Creates or replaces. NoSuchEntity when the role is absent.
+  Status PutRolePolicy(const std::string& account_id, const std::string& role_name,
+                       const std::string& policy_name, const std::string& document);
+  Result<RolePolicy> GetRolePolicy(const std::string& account_id, const std::string& role_name,
+                                   const std::string& policy_name);
+  Status DeleteRolePolicy(const std::string& account_id, const std::string& role_name,
+                          const std::string& policy_name);
+  // Policy names sorted; NoSuchEntity when the role is absent.
+  Result<std::vector<std::string>> ListRolePolicies(const std::string& account_id,
+                                                    const std::string& role_name);
+
+  // ---- STS sessions ----
+  // Issues temporary credentials (ASIA... key, secret, session token) for
+  // `role` with the given session name, valid for `duration` from now. The
+  // returned Credential carries the assumed-role Principal.
+  Result<auth::Credential> CreateSession(const RoleRecord& role, const std::string& session_name,
+                                         std::chrono::seconds duration);
+
+  // auth::CredentialLookup. Returns root / IAM user / assumed-role
+  // credentials with their plaintext secret and Principal; nullopt when the
+  // key id is unknown (or its secret cannot be unsealed). Session
+  // credentials are returned even after `expiration`: the verifier checks
+  // it so that it can answer ExpiredToken. `active` is false for Inactive
+  // access keys.
+  std::optional<auth::Credential> FindCredential(const std::string& access_key_id) override;
+
+  // ARN helpers (as AWS writes them).
+  static std::string RootArn(const std::string& account_id);
+  static std::string UserArn(const std::string& account_id, const std::string& path,
+                             const std::string& name);
+  static std::string RoleArn(const std::string& account_id, const std::string& path,
+                             const std::string& name);
+  static std::string AssumedRoleArn(const std::string& account_id, const std::string& role_name,
+                                    const std::string& session_name);
+
+ private:
+  Status InitSchema();
+  Status RequireAccount(const std::string& account_id);
+  Status RequireUser(const std::string& account_id, const std::string& user_name);
+  Status RequireRole(const std::string& account_id, const std::string& role_name);
+  int64_t NowNanos() const;
+
+  catalog::Db& db_;
+  const crypto::Sealer& sealer_;
+  const Clock& clock_;
+  Status init_status_;
+};
+
+// True for names matching IAM's [\w+=,.@-]{min,max}.
+bool IsValidIamName(const std::string& name, size_t min_len, size_t max_len);
+// True for "/" or "/.../" with printable ASCII between (IAM pathType).
+bool IsValidIamPath(const std::string& path);
+
+}  // namespace orgtrail::iam
