@@ -1,0 +1,231 @@
+#include "delivery/deliverer.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "delivery/fake_trails_testutil.h"
+#include "delivery/key_names.h"
+#include "delivery/log_file.h"
+#include "ingest/memory_event_queue.h"
+#include "ingest/record_builder.h"
+
+namespace orgtrail::delivery {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::minutes;
+using std::chrono::seconds;
+using testutil::FakeDirectory;
+using testutil::FakeWriter;
+using testutil::Trail;
+
+constexpr char kMgmt[] = "111111111111";
+constexpr char kDev[] = "222222222222";
+
+TimePoint At(const char* iso) { return *ParseIso8601(iso); }
+
+ingest::Event Ev(const std::string& account, const std::string& region, TimePoint t, int n) {
+  ingest::ApiCall c;
+  auth::Principal p;
+  p.type = auth::PrincipalType::kRoot;
+  p.account_id = account;
+  p.arn = "arn:aws:iam::" + account + ":root";
+  p.principal_id = account;
+  p.access_key_id = "AKIAEXAMPLE000000001";
+  c.principal = p;
+  c.region = region;
+  c.source_ip = "198.51.100.1";
+  c.request_id = "req-" + std::to_string(n);
+  c.event_time = t;
+  c.event_source = "kms.amazonaws.com";
+  c.event_name = "CreateAlias";
+  c.request_parameters = Json{{"aliasName", "alias/k" + std::to_string(n)}};
+  return ingest::BuildRecord(c, "ev-" + std::to_string(n));
+}
+
+// Event ids in a delivered object, in order.
+std::vector<std::string> Ids(const std::string& gz) {
+  Result<std::string> body = Gunzip(gz);
+  EXPECT_TRUE(body.ok());
+  Json j = Json::parse(body.ok() ? *body : "{}", nullptr, false);
+  std::vector<std::string> out;
+  for (const Json& r : j["Records"]) out.push_back(r["eventID"].get<std::string>());
+  return out;
+}
+
+class DelivererTest : public ::testing::Test {
+ protected:
+  DelivererTest() : clock_(At("2026-11-26T15:00:10Z")) {
+    dir_.members = {{"o-abcdefghij", kMgmt, At("2026-01-01T00:00:00Z")},
+                    {"o-abcdefghij", kDev, At("2026-01-01T00:00:00Z")}};
+    dir_.trails = {Trail("org", kMgmt, "us-east-1", true, true)};
+    options_.delivery_interval = minutes(5);
+    options_.initial_retry_backoff = seconds(1);
+    options_.max_retry_backoff = seconds(8);
+  }
+  void Append(std::vector<ingest::Event> events) { ASSERT_TRUE(queue_.Append(std::move(events)).ok()); }
+
+  SimulatedClock clock_;
+  ingest::MemoryEventQueue queue_;
+  FakeDirectory dir_;
+  FakeWriter writer_;
+  Deliverer::Options options_;
+};
+
+TEST_F(DelivererTest, FailedWriteRetriedWithSameKeyAndBytesWithBackoff) {
+  writer_.failures_left = 3;
+  Deliverer d(queue_, dir_, writer_, clock_, options_);
+  Append({Ev(kDev, "us-east-1", clock_.Now(), 1), Ev(kDev, "us-east-1", clock_.Now(), 2)});
+  d.Tick();
+  EXPECT_TRUE(writer_.calls.empty());  // interval not over yet
+  clock_.Advance(minutes(5));
+  d.Tick();  // sealed, attempt 1 fails; next in 1s
+  ASSERT_EQ(writer_.calls.size(), 1u);
+  clock_.Advance(milliseconds(500));
+  d.Tick();
+  EXPECT_EQ(writer_.calls.size(), 1u);  // still backing off
+  clock_.Advance(milliseconds(500));
+  d.Tick();  // attempt 2 fails; next in 2s
+  EXPECT_EQ(writer_.calls.size(), 2u);
+  clock_.Advance(seconds(1));
+  d.Tick();
+  EXPECT_EQ(writer_.calls.size(), 2u);
+  clock_.Advance(seconds(1));
+  d.Tick();  // attempt 3 fails; next in 4s
+  EXPECT_EQ(writer_.calls.size(), 3u);
+  clock_.Advance(seconds(4));
+  d.Tick();  // attempt 4 succeeds
+  ASSERT_EQ(writer_.calls.size(), 4u);
+  for (const auto& c : writer_.calls) {
+    EXPECT_EQ(c.key, writer_.calls[0].key);
+    EXPECT_EQ(c.bytes, writer_.calls[0].bytes);
+  }
+  EXPECT_TRUE(writer_.calls.back().ok);
+  ASSERT_EQ(writer_.objects.size(), 1u);
+  EXPECT_EQ(Ids(writer_.objects.begin()->second), (std::vector<std::string>{"ev-1", "ev-2"}));
+
+  // Every attempt was reported, the failures with their error.
+  ASSERT_EQ(dir_.reports.size(), 4u);
+  EXPECT_EQ(dir_.reports[0].status.code(), "AccessDenied");
+  EXPECT_TRUE(dir_.reports[3].status.ok());
+  EXPECT_EQ(dir_.reports[3].key, writer_.calls[0].key);
+  EXPECT_EQ(dir_.reports[3].trail_arn, "arn:aws:cloudtrail:us-east-1:111111111111:trail/org");
+
+  // The key names the sealing time, the org and the account.
+  auto parts = ParseLogFileKey(writer_.calls[0].key);
+  ASSERT_TRUE(parts.has_value()) << writer_.calls[0].key;
+  EXPECT_EQ(parts->org_id, "o-abcdefghij");
+  EXPECT_EQ(parts->account_id, kDev);
+  EXPECT_EQ(parts->region, "us-east-1");
+  EXPECT_EQ(parts->delivery_time, At("2026-11-26T15:05:00Z"));
+  Deliverer::Stats s = d.stats();
+  EXPECT_EQ(s.delivered_files, 1u);
+  EXPECT_EQ(s.delivered_records, 2u);
+  EXPECT_EQ(s.failed_attempts, 3u);
+  EXPECT_EQ(s.pending_files, 0u);
+}
+
+TEST_F(DelivererTest, BackoffIsCapped) {
+  writer_.failures_left = 100;
+  Deliverer d(queue_, dir_, writer_, clock_, options_);
+  Append({Ev(kDev, "us-east-1", clock_.Now(), 1)});
+  ASSERT_FALSE(d.Flush().ok());
+  // 1, 2, 4, 8, 8, 8 ... seconds: after 1+2+4+8 = 15s, one attempt per 8s.
+  for (int i = 0; i < 15; ++i) {
+    clock_.Advance(seconds(1));
+    d.Tick();
+  }
+  EXPECT_EQ(writer_.calls.size(), 5u);
+  clock_.Advance(seconds(7));
+  d.Tick();
+  EXPECT_EQ(writer_.calls.size(), 5u);
+  clock_.Advance(seconds(1));
+  d.Tick();
+  EXPECT_EQ(writer_.calls.size(), 6u);
+  EXPECT_EQ(d.stats().pending_files, 1u);  // never dropped
+}
+
+TEST_F(DelivererTest, BatchesSplitPerTrailAccountRegion) {
+  dir_.trails.push_back(Trail("dev-trail", kDev, "us-east-1", false, false));
+  dir_.trails.back().s3_key_prefix = "dev";
+  Deliverer d(queue_, dir_, writer_, clock_, options_);
+  TimePoint t = clock_.Now();
+  Append({Ev(kMgmt, "us-east-1", t, 1), Ev(kDev, "us-east-1", t, 2), Ev(kDev, "eu-west-1", t, 3),
+          Ev(kDev, "us-east-1", t, 4), Ev("999999999999", "us-east-1", t, 5)});
+  ASSERT_TRUE(d.Flush().ok());
+  std::map<std::string, std::vector<std::string>> by_folder;
+  for (const auto& [key, gz] : writer_.objects) {
+    auto p = ParseLogFileKey(key);
+    ASSERT_TRUE(p.has_value()) << key;
+    by_folder[LogFileFolder(p->prefix, p->org_id, p->account_id, p->region)] = Ids(gz);
+  }
+  std::map<std::string, std::vector<std::string>> want = {
+      {"AWSLogs/o-abcdefghij/111111111111/CloudTrail/us-east-1/", {"ev-1"}},
+      {"AWSLogs/o-abcdefghij/222222222222/CloudTrail/us-east-1/", {"ev-2", "ev-4"}},
+      {"AWSLogs/o-abcdefghij/222222222222/CloudTrail/eu-west-1/", {"ev-3"}},
+      {"dev/AWSLogs/222222222222/CloudTrail/us-east-1/", {"ev-2", "ev-4"}},
+  };
+  EXPECT_EQ(by_folder, want);
+  EXPECT_EQ(writer_.objects.size(), 4u);
+}
+
+TEST_F(DelivererTest, SizeCapTriggersEarlyFile) {
+  std::vector<ingest::Event> events;
+  for (int i = 0; i < 7; ++i) events.push_back(Ev(kDev, "us-east-1", clock_.Now(), i));
+  const size_t record = events[0].record_json.size();
+  for (const auto& e : events) ASSERT_EQ(e.record_json.size(), record);  // same-size records
+  options_.max_batch_bytes = kLogFileOverhead + 3 * record + 2;  // exactly three records
+  Deliverer d(queue_, dir_, writer_, clock_, options_);
+  Append(std::move(events));
+  d.Tick();  // no time passed: only the cap seals files
+  ASSERT_EQ(writer_.calls.size(), 2u);
+  EXPECT_EQ(Ids(writer_.calls[0].bytes), (std::vector<std::string>{"ev-0", "ev-1", "ev-2"}));
+  EXPECT_EQ(Ids(writer_.calls[1].bytes), (std::vector<std::string>{"ev-3", "ev-4", "ev-5"}));
+  EXPECT_LE(Gunzip(writer_.calls[0].bytes)->size(), options_.max_batch_bytes);
+  EXPECT_EQ(Gunzip(writer_.calls[0].bytes)->size(), options_.max_batch_bytes);
+  EXPECT_EQ(d.stats().open_batches, 1u);
+  ASSERT_TRUE(d.Flush().ok());
+  ASSERT_EQ(writer_.calls.size(), 3u);
+  EXPECT_EQ(Ids(writer_.calls[2].bytes), (std::vector<std::string>{"ev-6"}));
+  std::set<std::string> keys;
+  for (const auto& c : writer_.calls) keys.insert(c.key);
+  EXPECT_EQ(keys.size(), 3u);  // distinct keys in the same minute
+}
+
+TEST_F(DelivererTest, StopFlushesWhatWasRecorded) {
+  Deliverer d(queue_, dir_, writer_, clock_, options_);
+  d.Start();
+  Append({Ev(kDev, "us-east-1", clock_.Now(), 1), Ev(kMgmt, "us-east-1", clock_.Now(), 2)});
+  // The simulated clock never reaches the interval: only Stop delivers.
+  ASSERT_TRUE(d.Stop().ok());
+  EXPECT_EQ(writer_.objects.size(), 2u);
+  EXPECT_EQ(d.stats().delivered_records, 2u);
+  EXPECT_EQ(queue_.size(), 0u);
+  EXPECT_TRUE(d.Stop().ok());  // idempotent
+}
+
+TEST_F(DelivererTest, StopKeepsWhatCouldNotBeWritten) {
+  writer_.failures_left = 1;
+  Deliverer d(queue_, dir_, writer_, clock_, options_);
+  Append({Ev(kDev, "us-east-1", clock_.Now(), 1)});
+  Status s = d.Stop();
+  EXPECT_EQ(s.code(), "AccessDenied");
+  EXPECT_EQ(d.stats().pending_files, 1u);
+  ASSERT_TRUE(d.Flush().ok());  // a later flush delivers it, same key
+  ASSERT_EQ(writer_.calls.size(), 2u);
+  EXPECT_EQ(writer_.calls[0].key, writer_.calls[1].key);
+  EXPECT_EQ(writer_.calls[0].bytes, writer_.calls[1].bytes);
+}
+
+TEST_F(DelivererTest, UnroutedEventsAreNotBatched) {
+  dir_.trails[0].logging = false;
+  Deliverer d(queue_, dir_, writer_, clock_, options_);
+  Append({Ev(kDev, "us-east-1", clock_.Now(), 1)});
+  ASSERT_TRUE(d.Flush().ok());
+  EXPECT_TRUE(writer_.calls.empty());
+  EXPECT_EQ(d.stats().open_batches, 0u);
+}
+
+}  // namespace
+}  // namespace orgtrail::delivery

@@ -1,0 +1,74 @@
+#include "delivery/log_file.h"
+
+#include <libdeflate.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdlib>
+#include <memory>
+
+namespace orgtrail::delivery {
+namespace {
+
+struct CompressorDeleter {
+  void operator()(libdeflate_compressor* c) const { libdeflate_free_compressor(c); }
+};
+struct DecompressorDeleter {
+  void operator()(libdeflate_decompressor* d) const { libdeflate_free_decompressor(d); }
+};
+
+Status BadFile(std::string what) { return Status::Error("InvalidLogFile", std::move(what)); }
+
+}  // namespace
+
+std::string BuildLogFile(const std::vector<const ingest::Event*>& events) {
+  size_t total = kLogFileOverhead;
+  for (const ingest::Event* e : events) total += e->record_json.size() + 1;
+  std::string out;
+  out.reserve(total);
+  out.append("{\"Records\":[");
+  for (size_t i = 0; i < events.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    out.append(events[i]->record_json);
+  }
+  out.append("]}");
+  return out;
+}
+
+std::string Gzip(std::string_view bytes, int level) {
+  std::unique_ptr<libdeflate_compressor, CompressorDeleter> c(libdeflate_alloc_compressor(level));
+  if (!c) std::abort();  // out of memory: nothing sensible to return
+  size_t bound = libdeflate_gzip_compress_bound(c.get(), bytes.size());
+  std::string out(bound, '\0');
+  size_t n = libdeflate_gzip_compress(c.get(), bytes.data(), bytes.size(), out.data(), out.size());
+  if (n == 0) std::abort();  // cannot happen with the bound above
+  out.resize(n);
+  return out;
+}
+
+Result<std::string> Gunzip(std::string_view gz, size_t max_bytes) {
+  if (gz.size() < 18) return BadFile("gzip data is truncated");
+  std::unique_ptr<libdeflate_decompressor, DecompressorDeleter> d(libdeflate_alloc_decompressor());
+  if (!d) return Status::Internal("out of memory");
+  // ISIZE (last 4 bytes) is the size modulo 2^32: a first guess only.
+  const auto* p = reinterpret_cast<const uint8_t*>(gz.data() + gz.size() - 4);
+  size_t guess = size_t{p[0]} | size_t{p[1]} << 8 | size_t{p[2]} << 16 | size_t{p[3]} << 24;
+  if (guess > max_bytes) return BadFile("log file is larger than the limit");
+  size_t cap = std::max<size_t>(guess, 1);
+  for (;;) {
+    std::string out(cap, '\0');
+    size_t in_used = 0, out_used = 0;
+    libdeflate_result r = libdeflate_gzip_decompress_ex(d.get(), gz.data(), gz.size(), out.data(),
+                                                        out.size(), &in_used, &out_used);
+    if (r == LIBDEFLATE_SUCCESS) {
+      if (in_used != gz.size()) return BadFile("data follows the first gzip member");
+      out.resize(out_used);
+      return out;
+    }
+    if (r != LIBDEFLATE_INSUFFICIENT_SPACE) return BadFile("gzip data is corrupt");
+    if (cap >= max_bytes) return BadFile("log file is larger than the limit");
+    cap = std::min(max_bytes, cap * 2);
+  }
+}
+
+}  // namespace orgtrail::delivery
