@@ -1,0 +1,195 @@
+#include "server/server.h"
+
+#include <spdlog/spdlog.h>
+
+#include "api/http_server.h"
+#include "api/router.h"
+#include "api/sigv4_authenticator.h"
+#include "auth/sigv4.h"
+#include "base/env.h"
+#include "base/ids.h"
+#include "catalog/db.h"
+#include "crypto/sealer.h"
+#include "iam/bootstrap.h"
+#include "iam/iam_service.h"
+#include "iam/identity_store.h"
+#include "iam/sts_service.h"
+#include "kms/kms_service.h"
+#include "objstore/local_object_store.h"
+#include "org/organizations_service.h"
+#include "s3/s3_service.h"
+
+namespace orgtrail::server {
+
+bool ParseListen(const std::string& listen, std::string* host, uint16_t* port) {
+  size_t colon = listen.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 >= listen.size()) return false;
+  std::string h = listen.substr(0, colon);
+  if (h.front() == '[') {
+    if (h.back() != ']' || h.size() < 3) return false;
+    h = h.substr(1, h.size() - 2);
+  } else if (h.find(':') != std::string::npos) {
+    return false;
+  }
+  unsigned long p = 0;
+  for (size_t i = colon + 1; i < listen.size(); ++i) {
+    char c = listen[i];
+    if (c < '0' || c > '9') return false;
+    p = p * 10 + static_cast<unsigned long>(c - '0');
+    if (p > 65535) return false;
+  }
+  *host = h;
+  *port = static_cast<uint16_t>(p);
+  return true;
+}
+
+// Members are declared in construction order; destruction runs backwards,
+// so the HTTP front goes first and the catalog last.
+struct Server::Parts {
+  std::unique_ptr<catalog::Db> db;
+  std::unique_ptr<crypto::Sealer> sealer;
+  std::unique_ptr<iam::IdentityStore> identities;
+  std::unique_ptr<iam::IamService> iam;
+  std::unique_ptr<iam::StsService> sts;
+  std::unique_ptr<org::OrganizationsService> org;
+  std::unique_ptr<kms::KmsService> kms;
+  std::unique_ptr<objstore::LocalObjectStore> objects;
+  std::unique_ptr<s3::S3Service> s3;
+  std::unique_ptr<auth::Verifier> verifier;
+  std::unique_ptr<api::SigV4Authenticator> authenticator;
+  std::unique_ptr<api::Router> router;
+  std::unique_ptr<api::HttpServer> http;
+};
+
+namespace {
+
+// The server-wide SSE-S3 key: 32 random bytes sealed under the master key in
+// <data-dir>/keys/sse-s3.key, created on first start.
+Result<std::string> LoadOrCreateSseS3Key(Env& env, const crypto::Sealer& sealer,
+                                         const std::string& path) {
+  constexpr char kContext[] = "orgtrail:sse-s3-key";
+  if (env.FileExists(path)) {
+    OT_ASSIGN_OR_RETURN(std::string sealed, env.ReadFile(path));
+    OT_ASSIGN_OR_RETURN(std::string key, sealer.Unseal(sealed, kContext));
+    if (key.size() != 32) return Status::Internal(path + " does not hold a 32-byte key");
+    return key;
+  }
+  std::string key = RandomBytes(32);
+  OT_RETURN_IF_ERROR(env.WriteFileAtomic(path, sealer.Seal(key, kContext), 0600));
+  return key;
+}
+
+s3::S3Request ToS3Request(const api::S3Call& call) {
+  s3::S3Request r;
+  r.method = call.method;
+  r.bucket = call.bucket;
+  r.key = call.key;
+  r.query = call.query;
+  r.headers = call.headers;
+  r.body = call.body;
+  return r;
+}
+
+}  // namespace
+
+Server::Server(Options options) : options_(std::move(options)) {}
+
+Server::~Server() { Stop(); }
+
+uint16_t Server::port() const { return parts_ && parts_->http ? parts_->http->port() : 0; }
+
+Status Server::Start() {
+  if (parts_) return Status::Internal("Server already started");
+  if (options_.data_dir.empty())
+    return Status::Error("InvalidParameterValue", "--data-dir is required");
+  std::string host;
+  uint16_t port = 0;
+  if (!ParseListen(options_.listen, &host, &port))
+    return Status::Error("InvalidParameterValue",
+                         "--listen must be HOST:PORT, got '" + options_.listen + "'");
+  Env& env = *Env::Default();
+  const Clock& clock = options_.clock ? *options_.clock : *RealClock::Default();
+  const std::string dir = options_.data_dir;
+  OT_RETURN_IF_ERROR(env.CreateDirs(dir));
+  OT_RETURN_IF_ERROR(env.CreateDirs(dir + "/objects"));
+  OT_RETURN_IF_ERROR(env.CreateDirs(dir + "/keys", /*private_dir=*/true));
+  OT_RETURN_IF_ERROR(env.CreateDirs(dir + "/aws"));
+
+  auto p = std::make_unique<Parts>();
+  OT_ASSIGN_OR_RETURN(p->db, catalog::Db::Open(dir + "/catalog.db"));
+  OT_ASSIGN_OR_RETURN(p->sealer, crypto::Sealer::OpenOrCreate(env, dir + "/keys/master.key"));
+  OT_ASSIGN_OR_RETURN(std::string sse_s3_key,
+                      LoadOrCreateSseS3Key(env, *p->sealer, dir + "/keys/sse-s3.key"));
+  p->identities = std::make_unique<iam::IdentityStore>(*p->db, *p->sealer, clock);
+  OT_RETURN_IF_ERROR(p->identities->status());
+  p->iam = std::make_unique<iam::IamService>(*p->identities, clock);
+  p->sts = std::make_unique<iam::StsService>(*p->identities, clock);
+  p->org = std::make_unique<org::OrganizationsService>(*p->db, *p->identities, clock);
+  p->kms = std::make_unique<kms::KmsService>(*p->db, *p->sealer, clock);
+  OT_ASSIGN_OR_RETURN(p->objects, objstore::LocalObjectStore::Open(env, dir + "/objects"));
+  p->s3 = std::make_unique<s3::S3Service>(*p->db, *p->objects, *p->kms, clock, sse_s3_key);
+
+  // SigV4 skew and expiry are judged against real time even when the
+  // services run on a simulated clock.
+  p->verifier = std::make_unique<auth::Verifier>(*p->identities, *RealClock::Default());
+  p->authenticator = std::make_unique<api::SigV4Authenticator>(*p->verifier);
+  api::Router::Options ro;
+  ro.s3_base_domain = options_.s3_base_domain;
+  p->router = std::make_unique<api::Router>(ro, *p->authenticator, clock);
+  p->router->AddJsonService({api::kKmsTargetPrefix, "kms", "kms.amazonaws.com", "message",
+                             p->kms->Ops()});
+  p->router->AddJsonService({api::kOrganizationsTargetPrefix, "organizations",
+                             "organizations.amazonaws.com", "Message", p->org->Ops()});
+  // CloudTrail's operations are not wired yet: every call answers
+  // UnknownOperationException in the JSON 1.1 shape.
+  p->router->AddJsonService({api::kCloudTrailTargetPrefix, "cloudtrail",
+                             "cloudtrail.amazonaws.com", "message", {}});
+  p->router->AddQueryService({"sts", api::kStsNamespace, "sts.amazonaws.com", p->sts->Ops()});
+  p->router->AddQueryService({"iam", api::kIamNamespace, "iam.amazonaws.com", p->iam->Ops()});
+  p->router->AddQueryService(
+      {"cloudformation", api::kCloudFormationNamespace, "cloudformation.amazonaws.com", {}});
+  s3::S3Service* s3 = p->s3.get();
+  p->router->SetS3Handler([s3](const auth::RequestContext& ctx, const api::S3Call& call) {
+    s3::S3Response r = s3->Handle(ctx, ToS3Request(call));
+    api::S3Reply out;
+    out.status = r.status;
+    out.headers = std::move(r.headers);
+    out.body = std::move(r.body);
+    return out;
+  });
+  p->router->SetObserver(options_.observer);
+
+  api::HttpServer::Options ho;
+  ho.host = host;
+  ho.port = port;
+  ho.threads = options_.threads;
+  api::Router* router = p->router.get();
+  ho.body_limit = [router](std::string_view m, std::string_view t, const api::HeaderList& h) {
+    return router->BodyLimit(m, t, h);
+  };
+  p->http = std::make_unique<api::HttpServer>(
+      ho, [router](const api::HttpRequest& req) { return router->Handle(req); });
+  OT_RETURN_IF_ERROR(p->http->Bind());
+
+  std::string url_host = host;
+  if (url_host == "0.0.0.0" || url_host.empty()) url_host = "127.0.0.1";
+  if (url_host == "::") url_host = "::1";
+  if (url_host.find(':') != std::string::npos) url_host = "[" + url_host + "]";
+  endpoint_url_ = "http://" + url_host + ":" + std::to_string(p->http->port());
+  OT_RETURN_IF_ERROR(iam::Bootstrap(*p->identities, env, dir, endpoint_url_,
+                                    options_.management_account_id, &account_id_));
+  OT_RETURN_IF_ERROR(p->http->Start());
+  spdlog::info("orgtraild listening on {} (data dir {}, management account {})", endpoint_url_,
+               dir, account_id_);
+  parts_ = std::move(p);
+  return Status::Ok();
+}
+
+void Server::Stop() {
+  if (!parts_ || !parts_->http) return;
+  parts_->http->Stop();
+  parts_->http.reset();
+  spdlog::info("orgtraild stopped");
+}
+
+}  // namespace orgtrail::server

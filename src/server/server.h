@@ -1,0 +1,68 @@
+// Server: orgtraild as an object. Owns everything a running daemon needs:
+// the data directory layout, the catalog, the master-key Sealer, the
+// services (IAM, STS, Organizations, KMS, S3), the SigV4 verifier, the
+// Router and the HttpServer. Start() brings them up in order (directories,
+// catalog, sealer, services, bind, iam::Bootstrap with the bound endpoint,
+// serve); Stop() shuts the HTTP front down gracefully. Used by main.cc, the
+// benchmarks and the end-to-end tests (in-process, port 0).
+//
+// Thread-safety: Start/Stop/port from one controlling thread; the services
+// themselves are called concurrently by the HTTP threads.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "api/call_observer.h"
+#include "base/status.h"
+#include "base/time.h"
+
+namespace orgtrail::server {
+
+struct Options {
+  std::string data_dir;                 // required
+  std::string listen = "127.0.0.1:4580";  // HOST:PORT; port 0 = any free port
+  std::optional<std::string> management_account_id;
+  Duration delivery_interval = std::chrono::minutes(5);
+  Duration digest_interval = std::chrono::hours(1);
+  int threads = 0;                      // 0: one per core
+  std::string s3_base_domain = "s3.localhost";
+  // Clock for the services (not for SigV4 skew, which uses the real clock).
+  // Not owned; null = the real clock.
+  const Clock* clock = nullptr;
+  // Not owned; may be null (the CloudTrail recorder plugs in here).
+  api::CallObserver* observer = nullptr;
+};
+
+// Splits "HOST:PORT" ("[::1]:80" for IPv6). False when malformed.
+bool ParseListen(const std::string& listen, std::string* host, uint16_t* port);
+
+class Server {
+ public:
+  explicit Server(Options options);
+  ~Server();  // Stop()s
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Errors: InvalidParameterValue for bad options; InternalError when the
+  // data directory, catalog or listen address cannot be set up; bootstrap
+  // errors as iam::Bootstrap returns them. Not restartable after Stop().
+  Status Start();
+  uint16_t port() const;
+  // http://<host>:<port> as written to <data-dir>/aws/config.
+  const std::string& endpoint_url() const { return endpoint_url_; }
+  // The bootstrap (management) account id.
+  const std::string& account_id() const { return account_id_; }
+  void Stop();
+
+  struct Parts;
+
+ private:
+  Options options_;
+  std::unique_ptr<Parts> parts_;
+  std::string endpoint_url_;
+  std::string account_id_;
+};
+
+}  // namespace orgtrail::server
