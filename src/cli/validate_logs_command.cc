@@ -1,0 +1,262 @@
+#include "cli/validate_logs_command.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/env.h"
+#include "base/json.h"
+#include "base/time.h"
+#include "catalog/db.h"
+#include "objstore/local_object_store.h"
+#include "validate/object_store_reader.h"
+#include "validate/validator.h"
+
+namespace orgtrail::cli {
+namespace {
+
+struct Args {
+  std::string trail_arn, start_time, end_time, endpoint_url, profile;
+  std::vector<std::string> accounts, regions;
+  std::string s3_bucket, s3_prefix, org_id, data_dir;
+  int threads = 0;
+  bool json = false, verbose = false, no_unlisted = false;
+};
+
+std::string Where(const validate::FileResult& f) {
+  return std::string(f.kind == validate::FileKind::kDigest ? "Digest file" : "Log file") +
+         "\ts3://" + f.bucket + "/" + f.key;
+}
+
+std::string Line(const validate::FileResult& f) {
+  if (f.verdict == validate::Verdict::kValid) return Where(f) + "\tvalid";
+  std::string text = validate::VerdictText(f.verdict);
+  if (f.verdict == validate::Verdict::kPublicKeyNotFound ||
+      f.verdict == validate::Verdict::kBadPublicKey) {
+    text = f.detail;
+  } else if (!f.detail.empty()) {
+    text += " (" + f.detail + ")";
+  }
+  return Where(f) + "\tINVALID: " + text;
+}
+
+// Streams findings to stderr (valid files to stdout with --verbose) and
+// shows progress on long runs.
+class Printer : public validate::ValidationObserver {
+ public:
+  Printer(bool verbose, bool quiet) : verbose_(verbose), quiet_(quiet) {}
+  void OnResult(const validate::FileResult& f) override {
+    if (quiet_) return;
+    ClearProgress();
+    if (f.verdict != validate::Verdict::kValid) {
+      std::fprintf(stderr, "%s\n\n", Line(f).c_str());
+    } else if (verbose_) {
+      std::fprintf(stdout, "%s\n", Line(f).c_str());
+    }
+  }
+  void OnGap(const std::string& account, const std::string& region, TimePoint from,
+             TimePoint to) override {
+    if (quiet_) return;
+    ClearProgress();
+    std::fprintf(stderr, "No log files were delivered by CloudTrail between %s and %s (account %s, region %s)\n\n",
+                 FormatIso8601(from).c_str(), FormatIso8601(to).c_str(), account.c_str(),
+                 region.c_str());
+  }
+  void OnProgress(const validate::Progress& p) override {
+    if (std::chrono::steady_clock::now() - started_ < std::chrono::seconds(2)) return;
+    bool tty = isatty(2);
+    std::fprintf(stderr, "%sValidating: chains %lld/%lld, %lld digests, %lld log files, %.1f MB read%s",
+                 tty ? "\r" : "", static_cast<long long>(p.chains_done),
+                 static_cast<long long>(p.chains_total), static_cast<long long>(p.digests),
+                 static_cast<long long>(p.logs), static_cast<double>(p.bytes_fetched) / 1e6,
+                 tty ? "" : "\n");
+    progress_shown_ = tty;
+  }
+  void ClearProgress() {
+    if (progress_shown_) std::fprintf(stderr, "\r\033[K");
+    progress_shown_ = false;
+  }
+
+ private:
+  const bool verbose_, quiet_;
+  bool progress_shown_ = false;
+  const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+};
+
+void Ratio(int64_t valid, int64_t invalid, const char* name) {
+  int64_t total = valid + invalid;
+  if (total == 0) return;
+  std::printf("\n%lld/%lld %s files valid", static_cast<long long>(valid),
+              static_cast<long long>(total), name);
+  if (invalid > 0) {
+    std::printf(", %lld/%lld %s files INVALID", static_cast<long long>(invalid),
+                static_cast<long long>(total), name);
+  }
+}
+
+void PrintText(const Args& a, const validate::ValidationReport& r) {
+  std::printf("Results requested for %s to %s\n", FormatIso8601(r.start).c_str(),
+              FormatIso8601(r.end).c_str());
+  if (r.digests_valid + r.digests_invalid == 0) {
+    std::printf("No digests found\n");
+  }
+  for (const auto& c : r.chains) {
+    std::printf("\nAccount %s, region %s: ", c.account.c_str(), c.region.c_str());
+    if (c.found_start && c.found_end) {
+      std::printf("results found for %s to %s", FormatIso8601(*c.found_start).c_str(),
+                  FormatIso8601(*c.found_end).c_str());
+    } else {
+      std::printf("no valid digests found in range");
+    }
+    std::printf(" (%lld/%lld digests, %lld/%lld logs valid)",
+                static_cast<long long>(c.digests_valid),
+                static_cast<long long>(c.digests_valid + c.digests_invalid),
+                static_cast<long long>(c.logs_valid),
+                static_cast<long long>(c.logs_valid + c.logs_invalid));
+  }
+  std::printf("\n");
+  Ratio(r.digests_valid, r.digests_invalid, "digest");
+  Ratio(r.logs_valid, r.logs_invalid, "log");
+  if (r.logs_not_listed > 0) {
+    std::printf("\n%lld log files not listed in any digest", static_cast<long long>(r.logs_not_listed));
+  }
+  if (r.links_broken > 0) {
+    std::printf("\n%lld broken links between digests", static_cast<long long>(r.links_broken));
+  }
+  std::printf("\n\n");
+  (void)a;
+}
+
+void PrintJson(const Args& a, const validate::ValidationReport& r) {
+  OrderedJson j = OrderedJson::object();
+  j["trailArn"] = a.trail_arn;
+  j["startTime"] = FormatIso8601(r.start);
+  j["endTime"] = FormatIso8601(r.end);
+  j["valid"] = r.ok();
+  j["summary"] = {{"digestFilesValid", r.digests_valid},
+                  {"digestFilesInvalid", r.digests_invalid},
+                  {"logFilesValid", r.logs_valid},
+                  {"logFilesInvalid", r.logs_invalid},
+                  {"logFilesNotListed", r.logs_not_listed},
+                  {"brokenLinks", r.links_broken},
+                  {"bytesRead", r.bytes_fetched},
+                  {"bytesInflated", r.bytes_inflated}};
+  OrderedJson chains = OrderedJson::array();
+  for (const auto& c : r.chains) {
+    OrderedJson e = {{"accountId", c.account}, {"region", c.region},
+                     {"digestFilesValid", c.digests_valid}, {"digestFilesInvalid", c.digests_invalid},
+                     {"logFilesValid", c.logs_valid}, {"logFilesInvalid", c.logs_invalid},
+                     {"gaps", c.gaps}};
+    e["foundStartTime"] = c.found_start ? OrderedJson(FormatIso8601(*c.found_start)) : OrderedJson(nullptr);
+    e["foundEndTime"] = c.found_end ? OrderedJson(FormatIso8601(*c.found_end)) : OrderedJson(nullptr);
+    chains.push_back(std::move(e));
+  }
+  j["chains"] = std::move(chains);
+  OrderedJson findings = OrderedJson::array();
+  for (const auto& f : r.findings) {
+    findings.push_back({{"type", f.kind == validate::FileKind::kDigest ? "digest" : "log"},
+                        {"status", validate::VerdictCode(f.verdict)},
+                        {"message", validate::VerdictText(f.verdict)},
+                        {"detail", f.detail},
+                        {"accountId", f.account},
+                        {"region", f.region},
+                        {"bucket", f.bucket},
+                        {"key", f.key}});
+  }
+  j["findings"] = std::move(findings);
+  std::printf("%s\n", j.dump(2, ' ', false, OrderedJson::error_handler_t::replace).c_str());
+}
+
+// Public keys straight from a data directory's catalog (public halves only;
+// nothing is unsealed).
+Result<std::unique_ptr<validate::StaticPublicKeys>> KeysFromCatalog(const std::string& data_dir) {
+  OT_ASSIGN_OR_RETURN(auto db, catalog::Db::Open(data_dir + "/catalog.db"));
+  OT_ASSIGN_OR_RETURN(auto rows, db->Query("SELECT region, fingerprint, public_der FROM ct_signing_keys"));
+  auto keys = std::make_unique<validate::StaticPublicKeys>();
+  for (const auto& r : rows) {
+    keys->Add(catalog::AsString(r[0]), validate::PublicKey{catalog::AsString(r[1]), catalog::AsString(r[2])});
+  }
+  return keys;
+}
+
+int RunValidate(const Args& a) {
+  auto fail = [](const std::string& msg) {
+    std::fprintf(stderr, "\n%s\n", msg.c_str());
+    return 255;
+  };
+  validate::ValidationOptions o;
+  o.trail_arn = a.trail_arn;
+  auto start = ParseIso8601(a.start_time);
+  if (!start) return fail("Unable to parse date value: " + a.start_time);
+  o.start = *start;
+  if (a.end_time.empty()) {
+    o.end = RealClock::Default()->Now();
+  } else {
+    auto end = ParseIso8601(a.end_time);
+    if (!end) return fail("Unable to parse date value: " + a.end_time);
+    o.end = *end;
+  }
+  o.accounts = a.accounts;
+  o.regions = a.regions;
+  o.bucket = a.s3_bucket;
+  o.prefix = a.s3_prefix;
+  o.org_id = a.org_id;
+  o.threads = a.threads;
+  o.check_unlisted = !a.no_unlisted;
+  if (a.data_dir.empty()) {
+    return fail("validate-logs through the S3 and CloudTrail APIs (--endpoint-url, --profile) is "
+                "not implemented yet; use --data-dir DIR --s3-bucket B [--org-id O]");
+  }
+  if (o.bucket.empty()) return fail("--s3-bucket is required with --data-dir");
+  auto store = objstore::LocalObjectStore::Open(*Env::Default(), a.data_dir + "/objects");
+  if (!store.ok()) return fail(store.status().ToString());
+  auto keys = KeysFromCatalog(a.data_dir);
+  if (!keys.ok()) return fail(keys.status().ToString());
+  validate::ObjectStoreBucketReader reader(**store);
+  if (!a.json) {
+    std::printf("Validating log files for trail %s between %s and %s\n\n", a.trail_arn.c_str(),
+                FormatIso8601(o.start).c_str(), FormatIso8601(o.end).c_str());
+    std::fflush(stdout);
+  }
+  Printer printer(a.verbose, a.json);
+  validate::Validator v(reader, **keys, o);
+  auto report = v.Run(&printer);
+  printer.ClearProgress();
+  if (!report.ok()) return fail(report.status().message());
+  if (a.json) {
+    PrintJson(a, *report);
+  } else {
+    PrintText(a, *report);
+  }
+  return report->ok() ? 0 : 1;
+}
+
+}  // namespace
+
+void AddValidateLogsCommand(CLI::App& app, int* exit_code) {
+  auto args = std::make_shared<Args>();
+  CLI::App* cmd = app.add_subcommand("validate-logs", "Validate a trail's digest chains and log files");
+  cmd->add_option("--trail-arn", args->trail_arn, "ARN of the trail")->required();
+  cmd->add_option("--start-time", args->start_time, "validate files delivered on or after (UTC ISO-8601)")
+      ->required();
+  cmd->add_option("--end-time", args->end_time, "validate files delivered on or before (default: now)");
+  cmd->add_option("--account-id", args->accounts, "account to validate (repeatable; default: all members of an organization trail)");
+  cmd->add_option("--region", args->regions, "delivery region to validate (repeatable; default: all found)");
+  cmd->add_option("--endpoint-url", args->endpoint_url, "orgtraild endpoint (API mode)");
+  cmd->add_option("--profile", args->profile, "AWS CLI profile (API mode)");
+  cmd->add_option("--s3-bucket", args->s3_bucket, "bucket holding the trail's files");
+  cmd->add_option("--s3-prefix", args->s3_prefix, "the trail's S3 key prefix");
+  cmd->add_option("--org-id", args->org_id, "organization id for organization trails (o-...)");
+  cmd->add_option("--data-dir", args->data_dir, "read an orgtraild data directory directly");
+  cmd->add_option("--threads", args->threads, "worker threads (default: all cores)");
+  cmd->add_flag("--json", args->json, "print a JSON report");
+  cmd->add_flag("--verbose", args->verbose, "print every valid file too");
+  cmd->add_flag("--no-unlisted-check", args->no_unlisted, "do not look for log files that no digest lists");
+  cmd->callback([args, exit_code] { *exit_code = RunValidate(*args); });
+}
+
+}  // namespace orgtrail::cli

@@ -1,0 +1,45 @@
+// BucketReader: how the validator reads a trail bucket. Two implementations:
+// ObjectStoreBucketReader (an objstore::ObjectStore: a data directory's
+// LocalObjectStore, or a MemoryObjectStore in tests) and S3BucketReader (the
+// S3 API over HTTP with SigV4). A missing object is reported with the code
+// "NoSuchKey" so it can be told apart from every other failure, which aborts
+// the run as in the AWS CLI.
+// Implementations must be thread-safe: the validator calls them from all its
+// worker threads.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+
+namespace orgtrail::validate {
+
+struct ListPage {
+  std::vector<std::string> keys;             // ascending
+  std::vector<std::string> common_prefixes;  // with a delimiter
+  bool truncated = false;
+  std::string next_marker;  // where the next page starts (exclusive)
+};
+
+class BucketReader {
+ public:
+  virtual ~BucketReader() = default;
+  // One page of keys under `prefix` strictly after `marker`, rolled up at
+  // `delimiter` when it is non-empty.
+  virtual Result<ListPage> List(const std::string& bucket, const std::string& prefix,
+                                const std::string& marker, const std::string& delimiter) = 0;
+  // Streams the latest version's bytes to `on_bytes` (possibly in several
+  // chunks) and fills `metadata` with its user metadata (lower-case names
+  // without x-amz-meta-). NoSuchKey when absent.
+  virtual Status Get(const std::string& bucket, const std::string& key,
+                     std::map<std::string, std::string>* metadata,
+                     const std::function<void(std::string_view)>& on_bytes) = 0;
+};
+
+inline bool IsNotFound(const Status& s) { return s.code() == "NoSuchKey"; }
+
+}  // namespace orgtrail::validate

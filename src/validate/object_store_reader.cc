@@ -1,0 +1,67 @@
+#include "validate/object_store_reader.h"
+
+namespace orgtrail::validate {
+
+Result<ListPage> ObjectStoreBucketReader::List(const std::string& bucket,
+                                               const std::string& prefix,
+                                               const std::string& marker,
+                                               const std::string& delimiter) {
+  ListPage page;
+  std::string after = marker;
+  // A marker that is a rolled-up prefix skips everything under it (S3 does
+  // the same with NextMarker).
+  if (!delimiter.empty() && marker.size() > prefix.size() && marker.ends_with(delimiter)) {
+    after = marker + "\xff\xff\xff\xff";
+  }
+  int entries = 0;
+  while (entries < page_size_) {
+    OT_ASSIGN_OR_RETURN(auto infos, store_.List(bucket, prefix, after, page_size_));
+    if (infos.empty()) return page;
+    bool restarted = false;
+    for (const auto& info : infos) {
+      const std::string& key = info.key;
+      if (!delimiter.empty()) {
+        size_t at = key.find(delimiter, prefix.size());
+        if (at != std::string::npos) {
+          std::string common = key.substr(0, at + delimiter.size());
+          page.common_prefixes.push_back(common);
+          page.next_marker = common;
+          ++entries;
+          // Skip every other key under `common` (keys are UTF-8: no 0xff).
+          after = common + "\xff\xff\xff\xff";
+          restarted = true;
+          break;
+        }
+      }
+      page.keys.push_back(key);
+      page.next_marker = key;
+      after = key;
+      if (++entries >= page_size_) break;
+    }
+    if (!restarted && static_cast<int>(infos.size()) < page_size_) return page;
+  }
+  page.truncated = true;
+  return page;
+}
+
+Status ObjectStoreBucketReader::Get(const std::string& bucket, const std::string& key,
+                                    std::map<std::string, std::string>* metadata,
+                                    const std::function<void(std::string_view)>& on_bytes) {
+  auto data = store_.Get(bucket, key, "");
+  if (!data.ok()) {
+    if (data.status().code() == "NoSuchKey" || data.status().code() == "NoSuchVersion") {
+      return Status::Error("NoSuchKey", "The specified key does not exist.", 404);
+    }
+    return data.status();
+  }
+  if (data->info.meta.delete_marker) {
+    return Status::Error("NoSuchKey", "The specified key does not exist.", 404);
+  }
+  if (metadata != nullptr) *metadata = data->info.meta.user_meta;
+  constexpr size_t kChunk = 1 << 20;
+  std::string_view all = data->bytes;
+  for (size_t off = 0; off < all.size(); off += kChunk) on_bytes(all.substr(off, kChunk));
+  return Status::Ok();
+}
+
+}  // namespace orgtrail::validate

@@ -1,0 +1,607 @@
+#include "validate/validator.h"
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <unordered_set>
+
+#include "base/strings.h"
+#include "crypto/hash.h"
+#include "crypto/rsa.h"
+#include "delivery/digest_file.h"
+#include "delivery/key_names.h"
+#include "delivery/log_file.h"
+#include "validate/gunzip_hasher.h"
+
+namespace orgtrail::validate {
+namespace {
+
+using std::chrono::hours;
+using std::chrono::minutes;
+using std::chrono::seconds;
+
+bool IsAccountId(std::string_view s) {
+  if (s.size() != 12) return false;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+  }
+  return true;
+}
+
+// Lists every key (or common prefix, with a delimiter) page by page.
+Status ListAll(BucketReader& r, const std::string& bucket, const std::string& prefix,
+               const std::string& marker, const std::string& delimiter,
+               const std::function<bool(const std::string& key, bool is_prefix)>& visit) {
+  std::string m = marker;
+  std::set<std::string> seen_prefixes;
+  for (;;) {
+    OT_ASSIGN_OR_RETURN(ListPage page, r.List(bucket, prefix, m, delimiter));
+    // Merge keys and prefixes in order.
+    std::vector<std::pair<std::string, bool>> items;
+    for (auto& k : page.keys) items.emplace_back(std::move(k), false);
+    for (auto& p : page.common_prefixes) {
+      if (seen_prefixes.insert(p).second) items.emplace_back(std::move(p), true);
+    }
+    std::sort(items.begin(), items.end());
+    for (const auto& [k, is_prefix] : items) {
+      if (!visit(k, is_prefix)) return Status::Ok();
+    }
+    if (!page.truncated) return Status::Ok();
+    std::string next = page.next_marker;
+    if (next.empty() && !items.empty()) next = items.back().first;
+    if (next.empty() || next == m) return Status::Ok();
+    m = next;
+  }
+}
+
+// A bounded multi-producer queue of log checks.
+struct LogTask {
+  std::string bucket, key, expected_hash;
+  size_t chain_index = 0;
+};
+
+// Everything the workers of one run share.
+class Run {
+ public:
+  Run(BucketReader& reader, PublicKeySource& keys, const ValidationOptions& o,
+      const delivery::DigestKeyParts& trail, ValidationObserver* obs, int threads)
+      : reader_(reader), keys_(keys), o_(o), trail_(trail), obs_(obs), threads_(threads) {}
+
+  Result<ValidationReport> Execute(std::vector<std::pair<std::string, std::string>> chains);
+
+ private:
+  struct ChainState {
+    ChainSummary summary;
+    std::unordered_set<std::string> listed;  // log keys listed by valid digests
+    std::vector<std::pair<TimePoint, TimePoint>> covered;
+  };
+  struct RegionKeys {
+    bool loaded = false;
+    Status status;
+    std::map<std::string, std::string> der_by_fingerprint;
+  };
+
+  Status WalkChain(size_t index);
+  Status CheckUnlisted(size_t index);
+  void HashWorker();
+  void Emit(size_t chain, FileResult r);
+  void Enqueue(LogTask t);
+  Result<const RegionKeys*> KeysFor(const std::string& region);
+  void MaybeProgress(bool force = false);
+
+  BucketReader& reader_;
+  PublicKeySource& keys_;
+  const ValidationOptions& o_;
+  const delivery::DigestKeyParts& trail_;
+  ValidationObserver* obs_;
+  const int threads_;
+
+  std::vector<ChainState> chains_;
+
+  std::mutex mu_;  // guards everything below, chains_ contents and observer calls
+  ValidationReport report_;
+  std::map<std::string, RegionKeys> region_keys_;
+  Status first_error_;
+  Progress progress_;
+  std::chrono::steady_clock::time_point last_progress_ = std::chrono::steady_clock::now();
+  std::atomic<bool> abort_{false};
+
+  std::mutex q_mu_;
+  std::condition_variable q_not_empty_, q_not_full_;
+  std::deque<LogTask> queue_;
+  bool q_closed_ = false;
+  size_t q_cap_ = 64;
+};
+
+void Run::Emit(size_t chain, FileResult r) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ChainSummary& s = chains_[chain].summary;
+  r.account = s.account;
+  r.region = s.region;
+  bool valid = r.verdict == Verdict::kValid;
+  if (r.kind == FileKind::kDigest) {
+    if (r.verdict == Verdict::kChainBroken) {
+      ++report_.links_broken;
+    } else {
+      ++(valid ? s.digests_valid : s.digests_invalid);
+      ++(valid ? report_.digests_valid : report_.digests_invalid);
+      ++progress_.digests;
+    }
+  } else {
+    if (r.verdict == Verdict::kNotListed) {
+      ++report_.logs_not_listed;
+      ++s.logs_invalid;
+    } else {
+      ++(valid ? s.logs_valid : s.logs_invalid);
+      ++(valid ? report_.logs_valid : report_.logs_invalid);
+      ++progress_.logs;
+    }
+  }
+  if (obs_ != nullptr) obs_->OnResult(r);
+  if (!valid) report_.findings.push_back(std::move(r));
+}
+
+void Run::MaybeProgress(bool force) {
+  if (obs_ == nullptr) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  auto now = std::chrono::steady_clock::now();
+  if (!force && now - last_progress_ < seconds(1)) return;
+  last_progress_ = now;
+  progress_.bytes_fetched = report_.bytes_fetched;
+  obs_->OnProgress(progress_);
+}
+
+void Run::Enqueue(LogTask t) {
+  std::unique_lock<std::mutex> lock(q_mu_);
+  q_not_full_.wait(lock, [&] { return queue_.size() < q_cap_ || q_closed_; });
+  queue_.push_back(std::move(t));
+  q_not_empty_.notify_one();
+}
+
+void Run::HashWorker() {
+  for (;;) {
+    LogTask t;
+    {
+      std::unique_lock<std::mutex> lock(q_mu_);
+      q_not_empty_.wait(lock, [&] { return !queue_.empty() || q_closed_; });
+      if (queue_.empty()) return;
+      t = std::move(queue_.front());
+      queue_.pop_front();
+      q_not_full_.notify_one();
+    }
+    if (abort_) continue;
+    GunzipHasher hasher;
+    uint64_t fetched = 0;
+    Status s = reader_.Get(t.bucket, t.key, nullptr, [&](std::string_view chunk) {
+      fetched += chunk.size();
+      hasher.Update(chunk);
+    });
+    FileResult r;
+    r.kind = FileKind::kLog;
+    r.bucket = t.bucket;
+    r.key = t.key;
+    if (!s.ok()) {
+      if (!IsNotFound(s)) {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (first_error_.ok()) first_error_ = s;
+        abort_ = true;
+        continue;
+      }
+      r.verdict = Verdict::kNotFound;
+    } else {
+      auto h = hasher.Finish();
+      if (!h.ok()) {
+        r.verdict = Verdict::kInvalidFormat;
+        r.detail = h.status().message();
+      } else if (*h != t.expected_hash) {
+        r.verdict = Verdict::kHashMismatch;
+      }
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      report_.bytes_fetched += fetched;
+      report_.bytes_inflated += hasher.inflated_bytes();
+    }
+    Emit(t.chain_index, std::move(r));
+    MaybeProgress();
+  }
+}
+
+Result<const Run::RegionKeys*> Run::KeysFor(const std::string& region) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = region_keys_.find(region);
+    if (it != region_keys_.end() && it->second.loaded) return &it->second;
+  }
+  // As the CLI: keys over [start, end + 2h].
+  auto keys = keys_.Keys(region, o_.start, o_.end + hours(2));
+  std::lock_guard<std::mutex> lock(mu_);
+  RegionKeys& rk = region_keys_[region];
+  if (!rk.loaded) {
+    rk.loaded = true;
+    if (!keys.ok()) return keys.status();
+    for (const PublicKey& k : *keys) rk.der_by_fingerprint[k.fingerprint] = k.der;
+  }
+  return &rk;
+}
+
+Status Run::WalkChain(size_t index) {
+  ChainState& chain = chains_[index];
+  const std::string account = chain.summary.account;
+  const std::string region = chain.summary.region;
+  const std::string& bucket = o_.bucket;
+  std::string folder = delivery::DigestFolder(o_.prefix, o_.org_id, account, region);
+  std::string marker = delivery::DigestKey(o_.prefix, o_.org_id, account, region,
+                                           trail_.trail_name, trail_.home_region,
+                                           o_.start - minutes(1));
+  std::string start_stamp = FormatAmzDate(o_.start);
+  std::string end_stamp = FormatAmzDate(o_.end + hours(1));
+  std::vector<std::string> digests;  // ascending
+  OT_RETURN_IF_ERROR(ListAll(reader_, bucket, folder, marker, "", [&](const std::string& k, bool) {
+    auto p = delivery::ParseDigestKey(k);
+    if (!p || p->backfill || p->account_id != account || p->region != region ||
+        p->trail_name != trail_.trail_name || p->home_region != trail_.home_region ||
+        p->prefix != o_.prefix || p->org_id != o_.org_id) {
+      return true;
+    }
+    std::string stamp = k.substr(k.size() - 24, 16);
+    if (stamp > end_stamp) return false;
+    if (stamp < start_stamp) return true;
+    digests.push_back(k);
+    return true;
+  }));
+
+  auto stamp_of = [](const std::string& k) { return k.substr(k.size() - 24, 16); };
+  // Newest listed digest strictly older than `key`'s date; "" if none.
+  auto next_older = [&](const std::string& key) -> std::string {
+    std::string stamp = stamp_of(key);
+    for (size_t i = digests.size(); i-- > 0;) {
+      if (stamp_of(digests[i]) < stamp) return digests[i];
+    }
+    return "";
+  };
+
+  if (digests.empty()) return Status::Ok();
+  OT_ASSIGN_OR_RETURN(const RegionKeys* rk, KeysFor(region));
+
+  // What the successor (newer) digest says about the one we visit next.
+  struct Expect {
+    std::string successor_key, start_time, signature, hash;
+  };
+  std::optional<Expect> expect;
+  std::string cur_bucket = bucket;
+  std::string key = digests.back();
+  TimePoint last_start = *ParseAmzDate(stamp_of(key));
+
+  while (!key.empty() && o_.start <= last_start && !abort_) {
+    FileResult r;
+    r.kind = FileKind::kDigest;
+    r.bucket = cur_bucket;
+    r.key = key;
+    std::map<std::string, std::string> meta;
+    std::string gz;
+    Status got = reader_.Get(cur_bucket, key, &meta, [&](std::string_view c) { gz.append(c); });
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      report_.bytes_fetched += gz.size();
+    }
+    auto invalid = [&](Verdict v, std::string detail = "") {
+      r.verdict = v;
+      r.detail = std::move(detail);
+      Emit(index, r);
+      expect.reset();
+      key = next_older(key);
+      cur_bucket = bucket;
+    };
+    if (!got.ok()) {
+      if (!IsNotFound(got)) return got;
+      invalid(Verdict::kNotFound);
+      continue;
+    }
+    auto json = delivery::Gunzip(gz);
+    if (!json.ok()) {
+      invalid(Verdict::kInvalidFormat, "not a gzip file");
+      continue;
+    }
+    auto d = delivery::ParseDigest(*json);
+    if (!d.ok()) {
+      invalid(Verdict::kInvalidFormat, d.status().message());
+      continue;
+    }
+    auto sig_it = meta.find("signature");
+    if (sig_it == meta.end() || meta.find("signature-algorithm") == meta.end()) {
+      invalid(Verdict::kSignatureInvalid, "signature metadata missing");
+      continue;
+    }
+    if (d->bucket != cur_bucket || d->key != key) {
+      invalid(Verdict::kMoved, "written for s3://" + d->bucket + "/" + d->key);
+      continue;
+    }
+    auto der = rk->der_by_fingerprint.find(d->fingerprint);
+    if (der == rk->der_by_fingerprint.end()) {
+      invalid(Verdict::kPublicKeyNotFound, "public key not found in region " + region +
+                                               " for fingerprint " + d->fingerprint);
+      continue;
+    }
+    auto pub = crypto::RsaPublicKey::FromDer(der->second);
+    if (!pub.ok()) {
+      invalid(Verdict::kBadPublicKey, "Unable to load PKCS #1 key with fingerprint " + d->fingerprint);
+      continue;
+    }
+    std::string sha = crypto::Sha256Hex(*json);
+    auto sig = HexDecode(sig_it->second);
+    if (!sig || !pub->VerifySha256(delivery::SigningString(d->end_time, d->bucket, d->key, sha,
+                                                           d->previous_signature),
+                                   *sig)) {
+      invalid(Verdict::kSignatureInvalid);
+      continue;
+    }
+    // Valid digest. Check the link its successor made to it.
+    if (expect) {
+      std::string why;
+      if (expect->start_time != d->end_time) {
+        why = "digestStartTime " + expect->start_time + " of the next digest != digestEndTime " +
+              d->end_time;
+      } else if (expect->signature != ToLower(sig_it->second)) {
+        why = "previousDigestSignature of the next digest does not match this digest";
+      } else if (!expect->hash.empty() && expect->hash != sha) {
+        why = "previousDigestHashValue of the next digest does not match this digest";
+      }
+      if (!why.empty()) {
+        FileResult link;
+        link.kind = FileKind::kDigest;
+        link.verdict = Verdict::kChainBroken;
+        link.bucket = cur_bucket;
+        link.key = expect->successor_key;
+        link.detail = why;
+        Emit(index, link);
+      }
+    }
+    Emit(index, r);
+    TimePoint ds = *ParseIso8601(d->start_time);
+    TimePoint de = *ParseIso8601(d->end_time);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ChainSummary& s = chain.summary;
+      TimePoint fs = std::max(ds, o_.start), fe = std::min(de, o_.end);
+      if (!s.found_start || fs < *s.found_start) s.found_start = fs;
+      if (!s.found_end || fe > *s.found_end) s.found_end = fe;
+      chain.covered.emplace_back(ds, de);
+      for (const auto& lf : d->log_files) chain.listed.insert(lf.bucket + "/" + lf.key);
+    }
+    for (const auto& lf : d->log_files) Enqueue(LogTask{lf.bucket, lf.key, lf.hash_value, index});
+    last_start = ds;
+    // The successor expectation for the previous digest.
+    expect = Expect{key, d->start_time, ToLower(d->previous_signature.value_or("")),
+                    ToLower(d->previous_hash.value_or(""))};
+    if (!d->previous_bucket || !d->previous_key) {
+      expect.reset();
+      std::string older = next_older(key);
+      if (!older.empty()) {
+        TimePoint older_end = *ParseAmzDate(stamp_of(older));
+        std::lock_guard<std::mutex> lock(mu_);
+        ++chain.summary.gaps;
+        if (obs_ != nullptr) obs_->OnGap(account, region, older_end, last_start);
+      }
+      key = older;
+      cur_bucket = bucket;
+    } else {
+      key = *d->previous_key;
+      cur_bucket = *d->previous_bucket;
+    }
+    MaybeProgress();
+  }
+  return Status::Ok();
+}
+
+Status Run::CheckUnlisted(size_t index) {
+  ChainState& chain = chains_[index];
+  if (chain.covered.empty()) return Status::Ok();
+  std::string folder = delivery::LogFileFolder(o_.prefix, o_.org_id, chain.summary.account,
+                                               chain.summary.region);
+  TimePoint lo = chain.covered.front().first, hi = chain.covered.front().second;
+  for (const auto& [a, b] : chain.covered) {
+    lo = std::min(lo, a);
+    hi = std::max(hi, b);
+  }
+  lo = std::max(lo, o_.start - hours(1));
+  hi = std::min(hi, o_.end + hours(1));
+  // One listing per day folder in range.
+  for (auto day = std::chrono::floor<std::chrono::days>(lo); day <= hi;
+       day += std::chrono::days(1)) {
+    std::string amz = FormatAmzDate(TimePoint(day));
+    std::string day_prefix =
+        folder + amz.substr(0, 4) + "/" + amz.substr(4, 2) + "/" + amz.substr(6, 2) + "/";
+    OT_RETURN_IF_ERROR(ListAll(reader_, o_.bucket, day_prefix, "", "", [&](const std::string& k, bool) {
+      auto p = delivery::ParseLogFileKey(k);
+      if (!p) return true;
+      TimePoint t0 = p->delivery_time, t1 = p->delivery_time + minutes(1);
+      bool covered = false;
+      for (const auto& [a, b] : chain.covered) {
+        if (t0 >= a && t1 <= b) {
+          covered = true;
+          break;
+        }
+      }
+      if (!covered || t0 < o_.start || t1 > o_.end + hours(1)) return true;
+      bool listed;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        listed = chain.listed.count(o_.bucket + "/" + k) > 0;
+      }
+      if (!listed) {
+        FileResult r;
+        r.kind = FileKind::kLog;
+        r.verdict = Verdict::kNotListed;
+        r.bucket = o_.bucket;
+        r.key = k;
+        Emit(index, std::move(r));
+      }
+      return true;
+    }));
+  }
+  return Status::Ok();
+}
+
+Result<ValidationReport> Run::Execute(std::vector<std::pair<std::string, std::string>> chains) {
+  for (auto& [acct, region] : chains) {
+    ChainState cs;
+    cs.summary.account = acct;
+    cs.summary.region = region;
+    chains_.push_back(std::move(cs));
+  }
+  progress_.chains_total = static_cast<int64_t>(chains_.size());
+  q_cap_ = static_cast<size_t>(threads_) * 16;
+  std::vector<std::thread> hashers;
+  for (int i = 0; i < threads_; ++i) hashers.emplace_back([this] { HashWorker(); });
+
+  std::atomic<size_t> next{0};
+  auto walker = [&] {
+    for (;;) {
+      size_t i = next++;
+      if (i >= chains_.size() || abort_) return;
+      Status s = WalkChain(i);
+      if (!s.ok()) {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (first_error_.ok()) first_error_ = s;
+        abort_ = true;
+        return;
+      }
+      std::lock_guard<std::mutex> lock(mu_);
+      ++progress_.chains_done;
+    }
+  };
+  std::vector<std::thread> walkers;
+  int nwalkers = std::max(1, std::min<int>(threads_, static_cast<int>(chains_.size())));
+  for (int i = 0; i < nwalkers; ++i) walkers.emplace_back(walker);
+  for (auto& t : walkers) t.join();
+  {
+    std::lock_guard<std::mutex> lock(q_mu_);
+    q_closed_ = true;
+  }
+  q_not_empty_.notify_all();
+  q_not_full_.notify_all();
+  for (auto& t : hashers) t.join();
+  if (!first_error_.ok()) return first_error_;
+
+  if (o_.check_unlisted) {
+    for (size_t i = 0; i < chains_.size(); ++i) OT_RETURN_IF_ERROR(CheckUnlisted(i));
+  }
+  MaybeProgress(true);
+  report_.start = o_.start;
+  report_.end = o_.end;
+  for (auto& c : chains_) report_.chains.push_back(c.summary);
+  std::stable_sort(report_.findings.begin(), report_.findings.end(),
+                   [](const FileResult& a, const FileResult& b) {
+                     return std::tie(a.account, a.region, a.key) < std::tie(b.account, b.region, b.key);
+                   });
+  return std::move(report_);
+}
+
+}  // namespace
+
+std::string VerdictText(Verdict v) {
+  switch (v) {
+    case Verdict::kValid: return "valid";
+    case Verdict::kNotFound: return "not found";
+    case Verdict::kHashMismatch: return "hash value doesn't match";
+    case Verdict::kInvalidFormat: return "invalid format";
+    case Verdict::kSignatureInvalid: return "signature verification failed";
+    case Verdict::kPublicKeyNotFound: return "public key not found";
+    case Verdict::kBadPublicKey: return "Unable to load PKCS #1 key";
+    case Verdict::kMoved: return "has been moved from its original location";
+    case Verdict::kChainBroken: return "chain broken";
+    case Verdict::kNotListed: return "not listed in any digest";
+  }
+  return "unknown";
+}
+
+const char* VerdictCode(Verdict v) {
+  switch (v) {
+    case Verdict::kValid: return "valid";
+    case Verdict::kNotFound: return "not_found";
+    case Verdict::kHashMismatch: return "modified";
+    case Verdict::kInvalidFormat: return "invalid_format";
+    case Verdict::kSignatureInvalid: return "signature_invalid";
+    case Verdict::kPublicKeyNotFound: return "public_key_not_found";
+    case Verdict::kBadPublicKey: return "bad_public_key";
+    case Verdict::kMoved: return "moved";
+    case Verdict::kChainBroken: return "chain_broken";
+    case Verdict::kNotListed: return "not_listed";
+  }
+  return "unknown";
+}
+
+std::optional<TrailArnParts> ParseTrailArn(const std::string& arn) {
+  // arn:<partition>:cloudtrail:<region>:<account>:trail/<name>
+  std::vector<std::string> parts = Split(arn, ':');
+  if (parts.size() < 6 || parts[0] != "arn" || parts[1].empty() || parts[2] != "cloudtrail" ||
+      parts[3].empty() || !IsAccountId(parts[4])) {
+    return std::nullopt;
+  }
+  std::string resource = parts[5];
+  for (size_t i = 6; i < parts.size(); ++i) resource += ":" + parts[i];
+  if (!StartsWith(resource, "trail/") || resource.size() <= 6) return std::nullopt;
+  TrailArnParts p{parts[1], parts[3], parts[4], resource.substr(resource.rfind('/') + 1)};
+  if (p.name.empty()) return std::nullopt;
+  return p;
+}
+
+Validator::Validator(BucketReader& reader, PublicKeySource& keys, ValidationOptions options)
+    : reader_(reader), keys_(keys), options_(std::move(options)) {}
+
+Result<ValidationReport> Validator::Run(ValidationObserver* observer) {
+  auto arn = ParseTrailArn(options_.trail_arn);
+  if (!arn) return Status::Error("InvalidParameter", "Invalid trail ARN provided: " + options_.trail_arn);
+  if (options_.start > options_.end) {
+    return Status::Error("InvalidParameter",
+                         "Invalid time range specified: start-time must occur before end-time");
+  }
+  if (options_.bucket.empty()) return Status::Error("InvalidParameter", "no S3 bucket given");
+  delivery::DigestKeyParts trail;
+  trail.trail_name = arn->name;
+  trail.home_region = arn->home_region;
+  const std::string& prefix = options_.prefix;
+  std::string root = (prefix.empty() ? "" : prefix + "/") + "AWSLogs/" +
+                     (options_.org_id.empty() ? "" : options_.org_id + "/");
+  // Accounts.
+  std::vector<std::string> accounts = options_.accounts;
+  if (accounts.empty() && options_.org_id.empty()) accounts.push_back(arn->account);
+  if (accounts.empty()) {
+    OT_RETURN_IF_ERROR(ListAll(reader_, options_.bucket, root, "", "/", [&](const std::string& k, bool is_prefix) {
+      if (!is_prefix) return true;
+      std::string acct = k.substr(root.size(), k.size() - root.size() - 1);
+      if (IsAccountId(acct)) accounts.push_back(acct);
+      return true;
+    }));
+  }
+  // Chains: every (account, region) with digests or logs, filtered.
+  std::vector<std::pair<std::string, std::string>> chains;
+  for (const std::string& acct : accounts) {
+    std::set<std::string> regions;
+    if (!options_.regions.empty()) {
+      regions.insert(options_.regions.begin(), options_.regions.end());
+    } else {
+      for (const char* dir : {"CloudTrail-Digest/", "CloudTrail/"}) {
+        std::string base = root + acct + "/" + dir;
+        OT_RETURN_IF_ERROR(ListAll(reader_, options_.bucket, base, "", "/", [&](const std::string& k, bool is_prefix) {
+          if (is_prefix) regions.insert(k.substr(base.size(), k.size() - base.size() - 1));
+          return true;
+        }));
+      }
+    }
+    for (const std::string& r : regions) chains.emplace_back(acct, r);
+  }
+  int threads = options_.threads > 0 ? options_.threads
+                                     : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  class Run run(reader_, keys_, options_, trail, observer, threads);
+  return run.Execute(std::move(chains));
+}
+
+}  // namespace orgtrail::validate

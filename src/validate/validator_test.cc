@@ -1,0 +1,381 @@
+#include "validate/validator.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "base/json.h"
+#include "base/strings.h"
+#include "catalog/db.h"
+#include "crypto/hash.h"
+#include "crypto/sealer.h"
+#include "delivery/digest_writer.h"
+#include "delivery/key_names.h"
+#include "delivery/log_file.h"
+#include "objstore/memory_object_store.h"
+#include "validate/gunzip_hasher.h"
+#include "validate/object_store_reader.h"
+
+namespace orgtrail::validate {
+namespace {
+
+using std::chrono::hours;
+using std::chrono::minutes;
+
+TimePoint At(const char* iso) { return *ParseIso8601(iso); }
+
+constexpr const char* kBucket = "audit-cloudtrail";
+constexpr const char* kOrg = "o-abcdefghij";
+constexpr const char* kArn = "arn:aws:cloudtrail:us-east-1:111122223333:trail/org-trail";
+const std::vector<std::string> kAccounts = {"111122223333", "444455556666"};
+const std::vector<std::string> kRegions = {"us-east-1", "eu-west-1"};
+
+class StoreSink : public delivery::DigestSink {
+ public:
+  explicit StoreSink(objstore::ObjectStore& s) : store_(s) {}
+  Status PutDigest(const delivery::TrailTarget& trail, const std::string& key,
+                   const std::string& gz, const std::map<std::string, std::string>& meta) override {
+    objstore::ObjectMeta m;
+    m.user_meta = meta;
+    m.size = static_cast<int64_t>(gz.size());
+    return store_.Put(trail.bucket, key, "null", gz, m);
+  }
+
+ private:
+  objstore::ObjectStore& store_;
+};
+
+// Builds an organization bucket: 2 accounts x 2 regions, 4 hourly periods
+// with 2 log files each, a signing key rotation every 2 hours.
+class ValidatorTest : public ::testing::Test {
+ protected:
+  ValidatorTest()
+      : db_(std::move(catalog::Db::Open(":memory:").value())),
+        sealer_(crypto::Sealer::ForTesting(std::string(32, 'v'))),
+        clock_(At("2026-11-26T14:01:31Z")),
+        sink_(store_) {
+    EXPECT_TRUE(store_.CreateBucket(kBucket).ok());
+    trail_.trail_arn = kArn;
+    trail_.name = "org-trail";
+    trail_.home_region = "us-east-1";
+    trail_.owner_account = "111122223333";
+    trail_.org_id = kOrg;
+    trail_.is_org = true;
+    trail_.bucket = kBucket;
+    trail_.s3_key_prefix = "pfx";
+    delivery::SigningKeys::Options ko;
+    ko.bits = 1024;
+    ko.rotation = hours(2);
+    ko.overlap = hours(1);
+    keys_ = std::move(delivery::SigningKeys::Open(*db_, *sealer_, clock_, ko).value());
+    writer_ = std::move(delivery::DigestWriter::Open(*db_, *keys_, sink_, clock_, {}).value());
+    for (const auto& a : kAccounts) {
+      for (const auto& r : kRegions) EXPECT_TRUE(writer_->OpenChain(trail_, a, r).ok());
+    }
+    for (int hour = 0; hour < 4; ++hour) {
+      clock_.Advance(minutes(10));
+      for (const auto& a : kAccounts) {
+        for (const auto& r : kRegions) Deliver(a, r);
+      }
+      clock_.Advance(minutes(20));
+      for (const auto& a : kAccounts) {
+        for (const auto& r : kRegions) Deliver(a, r);
+      }
+      clock_.Advance(minutes(30));
+      EXPECT_TRUE(writer_->Tick().ok());
+    }
+    for (const auto& r : kRegions) {
+      auto ks = keys_->KeysBetween(r, At("2026-01-01T00:00:00Z"), At("2027-01-01T00:00:00Z"));
+      for (const auto& k : *ks) {
+        public_keys_.Add(r, PublicKey{k.fingerprint, k.public_der});
+      }
+    }
+  }
+
+  void Deliver(const std::string& account, const std::string& region) {
+    std::string body = "{\"Records\":[{\"eventID\":\"" + std::to_string(n_++) + "\"}]}";
+    std::string key = delivery::LogFileKey("pfx", kOrg, account, region, clock_.Now(),
+                                           delivery::NewLogFileUnique());
+    Put(key, delivery::Gzip(body));
+    delivery::DeliveredLog log{"", key, crypto::Sha256Hex(body), clock_.Now(), clock_.Now()};
+    EXPECT_TRUE(writer_->LogDelivered(trail_, account, region, log).ok());
+  }
+
+  void Put(const std::string& key, const std::string& bytes,
+           std::map<std::string, std::string> meta = {}) {
+    objstore::ObjectMeta m;
+    m.user_meta = std::move(meta);
+    ASSERT_TRUE(store_.Put(kBucket, key, "null", bytes, m).ok());
+  }
+
+  std::string GetBytes(const std::string& key) { return store_.Get(kBucket, key, "", std::nullopt)->bytes; }
+  std::map<std::string, std::string> GetMeta(const std::string& key) {
+    return store_.Get(kBucket, key, "", std::nullopt)->info.meta.user_meta;
+  }
+
+  std::vector<std::string> Keys(const std::string& needle) {
+    std::vector<std::string> out;
+    auto list = store_.List(kBucket, "", "", 100000);
+    for (const auto& i : *list) {
+      if (i.key.find(needle) != std::string::npos) out.push_back(i.key);
+    }
+    return out;
+  }
+  std::vector<std::string> Digests(const std::string& account, const std::string& region) {
+    return Keys(account + "/CloudTrail-Digest/" + region + "/");
+  }
+  std::vector<std::string> Logs(const std::string& account, const std::string& region) {
+    return Keys(account + "/CloudTrail/" + region + "/");
+  }
+
+  ValidationReport Validate(std::vector<std::string> accounts = {},
+                            std::vector<std::string> regions = {}) {
+    ObjectStoreBucketReader reader(store_, 7);  // small pages exercise pagination
+    ValidationOptions o;
+    o.trail_arn = kArn;
+    o.bucket = kBucket;
+    o.prefix = "pfx";
+    o.org_id = kOrg;
+    o.accounts = std::move(accounts);
+    o.regions = std::move(regions);
+    o.start = At("2026-11-26T14:00:00Z");
+    o.end = At("2026-11-26T19:00:00Z");
+    o.threads = 3;
+    Validator v(reader, public_keys_, o);
+    auto r = v.Run();
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? std::move(r).value() : ValidationReport{};
+  }
+
+  static std::vector<std::string> Findings(const ValidationReport& r) {
+    std::vector<std::string> out;
+    for (const auto& f : r.findings) {
+      out.push_back(std::string(f.kind == FileKind::kDigest ? "digest " : "log ") +
+                    VerdictCode(f.verdict));
+    }
+    return out;
+  }
+
+  // Runs the stock AWS CLI's traverser (delivery/testdata/stock_cli_verify.py)
+  // over the store for one account and region.
+  Json StockCli(const std::string& account, const std::string& region) {
+    namespace fs = std::filesystem;
+    fs::path root = fs::temp_directory_path() / ("ot_validate_cli_" + std::to_string(::getpid()));
+    fs::remove_all(root);
+    fs::create_directories(root);
+    Json objects = Json::array();
+    int n = 0;
+    auto list = store_.List(kBucket, "", "", 100000);
+    for (const auto& i : *list) {
+      std::string file = "o" + std::to_string(n++);
+      std::ofstream(root / file, std::ios::binary) << GetBytes(i.key);
+      objects.push_back({{"bucket", kBucket}, {"key", i.key}, {"file", file}, {"metadata", GetMeta(i.key)}});
+    }
+    std::ofstream(root / "objects.json") << objects.dump();
+    Json pk = Json::array();
+    auto keys = public_keys_.Keys(region, {}, {});
+    for (const auto& k : *keys) pk.push_back({{"Fingerprint", k.fingerprint}, {"Value", Base64Encode(k.der)}});
+    Json spec = {{"trail_arn", kArn}, {"account_id", account}, {"region", region},
+                 {"org_id", kOrg}, {"bucket", kBucket}, {"prefix", "pfx"},
+                 {"start", "2026-11-26T14:00:00Z"}, {"end", "2026-11-26T19:00:00Z"},
+                 {"public_keys", pk}};
+    std::ofstream(root / "spec.json") << spec.dump();
+    std::string script =
+        (fs::path(__FILE__).parent_path().parent_path() / "delivery" / "testdata" / "stock_cli_verify.py").string();
+    std::string cmd = "python3 " + script + " " + root.string() + " " + (root / "spec.json").string();
+    FILE* p = popen(cmd.c_str(), "r");
+    std::string out;
+    char buf[4096];
+    size_t got;
+    while ((got = fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, got);
+    EXPECT_EQ(pclose(p), 0) << out;
+    fs::remove_all(root);
+    Json j = Json::parse(out, nullptr, false);
+    EXPECT_FALSE(j.is_discarded()) << out;
+    return j;
+  }
+
+  static size_t StockProblems(const Json& j) {
+    return j["invalid_digests"].size() + j["missing_digests"].size() + j["invalid_logs"].size();
+  }
+
+  std::unique_ptr<catalog::Db> db_;
+  std::unique_ptr<crypto::Sealer> sealer_;
+  SimulatedClock clock_;
+  objstore::MemoryObjectStore store_;
+  StoreSink sink_;
+  delivery::TrailTarget trail_;
+  std::unique_ptr<delivery::SigningKeys> keys_;
+  std::unique_ptr<delivery::DigestWriter> writer_;
+  StaticPublicKeys public_keys_;
+  int n_ = 0;
+};
+
+const char* kA = "444455556666";
+const char* kR = "eu-west-1";
+
+TEST_F(ValidatorTest, UntouchedOrganizationBucketIsValidAcrossKeyRotation) {
+  ValidationReport r = Validate();
+  EXPECT_TRUE(r.ok()) << ::testing::PrintToString(Findings(r));
+  ASSERT_EQ(r.chains.size(), 4u);  // 2 accounts x 2 regions discovered
+  EXPECT_EQ(r.digests_valid, 16);
+  EXPECT_EQ(r.logs_valid, 32);
+  EXPECT_EQ(r.digests_invalid + r.logs_invalid + r.links_broken + r.logs_not_listed, 0);
+  EXPECT_GT(r.bytes_inflated, 0u);
+  // Filters.
+  ValidationReport one = Validate({kA}, {kR});
+  ASSERT_EQ(one.chains.size(), 1u);
+  EXPECT_EQ(one.digests_valid, 4);
+  EXPECT_EQ(one.logs_valid, 8);
+  EXPECT_EQ(StockProblems(StockCli(kA, kR)), 0u);
+  EXPECT_EQ(StockCli(kA, kR)["valid_digests"].size(), 4u);
+}
+
+TEST_F(ValidatorTest, LogModified) {
+  std::string k = Logs(kA, kR)[1];
+  Put(k, delivery::Gzip("{\"Records\":[{\"eventID\":\"forged\"}]}"));
+  EXPECT_EQ(Findings(Validate()), std::vector<std::string>{"log modified"});
+  EXPECT_EQ(StockCli(kA, kR)["invalid_logs"].size(), 1u);
+}
+
+TEST_F(ValidatorTest, LogDeleted) {
+  ASSERT_TRUE(store_.Delete(kBucket, Logs(kA, kR)[0], "").ok());
+  EXPECT_EQ(Findings(Validate()), std::vector<std::string>{"log not_found"});
+  EXPECT_EQ(StockCli(kA, kR)["invalid_logs"].size(), 1u);
+}
+
+TEST_F(ValidatorTest, LogReplacedByOlderVersion) {
+  auto logs = Logs(kA, kR);
+  Put(logs[3], GetBytes(logs[0]));
+  EXPECT_EQ(Findings(Validate()), std::vector<std::string>{"log modified"});
+  EXPECT_EQ(StockCli(kA, kR)["invalid_logs"].size(), 1u);
+}
+
+TEST_F(ValidatorTest, LogTruncated) {
+  std::string k = Logs(kA, kR)[2];
+  std::string b = GetBytes(k);
+  Put(k, b.substr(0, b.size() / 2));
+  auto f = Findings(Validate());
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_TRUE(f[0] == "log invalid_format" || f[0] == "log modified") << f[0];
+  EXPECT_EQ(StockCli(kA, kR)["invalid_logs"].size(), 1u);
+}
+
+TEST_F(ValidatorTest, LogMovedToAnotherFolder) {
+  std::string k = Logs(kA, kR)[2];
+  std::string moved = k;
+  moved.replace(moved.find("/26/"), 4, "/27/");
+  Put(moved, GetBytes(k));
+  ASSERT_TRUE(store_.Delete(kBucket, k, "").ok());
+  EXPECT_EQ(Findings(Validate()), std::vector<std::string>{"log not_found"});
+  EXPECT_EQ(StockCli(kA, kR)["invalid_logs"].size(), 1u);
+}
+
+TEST_F(ValidatorTest, ForgedLogAdded) {
+  std::string k = delivery::LogFileKey("pfx", kOrg, kA, kR, At("2026-11-26T15:30:00Z"),
+                                       "FORGEDforged0000");
+  Put(k, delivery::Gzip("{\"Records\":[]}"));
+  auto r = Validate();
+  EXPECT_EQ(Findings(r), std::vector<std::string>{"log not_listed"});
+  EXPECT_EQ(r.findings[0].key, k);
+  EXPECT_EQ(StockProblems(StockCli(kA, kR)), 0u);  // the stock CLI cannot see this one
+}
+
+TEST_F(ValidatorTest, DigestDeleted) {
+  auto d = Digests(kA, kR);
+  ASSERT_EQ(d.size(), 4u);
+  ASSERT_TRUE(store_.Delete(kBucket, d[1], "").ok());
+  auto r = Validate();
+  EXPECT_EQ(Findings(r), std::vector<std::string>{"digest not_found"});
+  EXPECT_EQ(r.findings[0].key, d[1]);
+  EXPECT_EQ(StockCli(kA, kR)["missing_digests"].size(), 1u);
+}
+
+TEST_F(ValidatorTest, DigestModified) {
+  auto d = Digests(kA, kR);
+  std::string json = *delivery::Gunzip(GetBytes(d[2]));
+  json.replace(json.find("\"hashValue\":\"") + 13, 4, "0000");
+  Put(d[2], delivery::Gzip(json), GetMeta(d[2]));
+  EXPECT_EQ(Findings(Validate()), std::vector<std::string>{"digest signature_invalid"});
+  EXPECT_EQ(StockCli(kA, kR)["invalid_digests"].size(), 1u);
+}
+
+TEST_F(ValidatorTest, DigestResignedWithForeignKey) {
+  auto d = Digests(kA, kR);
+  auto foreign = crypto::RsaPrivateKey::Generate(1024);
+  ASSERT_TRUE(foreign.ok());
+  std::string json = *delivery::Gunzip(GetBytes(d[2]));
+  auto p = *delivery::ParseDigest(json);
+  // Same fingerprint field kept (so the key is "found"), foreign signature.
+  auto sig = foreign->SignSha256(delivery::SigningString(p.end_time, p.bucket, p.key,
+                                                         crypto::Sha256Hex(json), p.previous_signature));
+  auto meta = GetMeta(d[2]);
+  meta["signature"] = HexEncode(*sig);
+  Put(d[2], GetBytes(d[2]), meta);
+  // And another digest re-written to name the foreign key's fingerprint.
+  std::string json3 = *delivery::Gunzip(GetBytes(d[3]));
+  std::string fp = foreign->Public().Fingerprint();
+  size_t at = json3.find("\"digestPublicKeyFingerprint\":\"") + 30;
+  json3.replace(at, 32, fp);
+  auto p3 = *delivery::ParseDigest(json3);
+  auto sig3 = foreign->SignSha256(delivery::SigningString(p3.end_time, p3.bucket, p3.key,
+                                                          crypto::Sha256Hex(json3), p3.previous_signature));
+  auto meta3 = GetMeta(d[3]);
+  meta3["signature"] = HexEncode(*sig3);
+  Put(d[3], delivery::Gzip(json3), meta3);
+  auto f = Findings(Validate());
+  std::sort(f.begin(), f.end());
+  EXPECT_EQ(f, (std::vector<std::string>{"digest public_key_not_found", "digest signature_invalid"}));
+  EXPECT_EQ(StockCli(kA, kR)["invalid_digests"].size(), 2u);
+}
+
+TEST_F(ValidatorTest, WholeHourRemoved) {
+  auto d = Digests(kA, kR);
+  auto p = *delivery::ParseDigest(*delivery::Gunzip(GetBytes(d[1])));
+  for (const auto& lf : p.log_files) ASSERT_TRUE(store_.Delete(kBucket, lf.key, "").ok());
+  ASSERT_TRUE(store_.Delete(kBucket, d[1], "").ok());
+  auto r = Validate();
+  EXPECT_EQ(Findings(r), std::vector<std::string>{"digest not_found"});
+  EXPECT_EQ(StockCli(kA, kR)["missing_digests"].size(), 1u);
+}
+
+TEST_F(ValidatorTest, DigestMovedIsReported) {
+  auto d = Digests(kA, kR);
+  // Copy digest 1 over digest 2's key: moved (names another location).
+  Put(d[2], GetBytes(d[1]), GetMeta(d[1]));
+  auto f = Findings(Validate());
+  EXPECT_EQ(f, std::vector<std::string>{"digest moved"});
+  EXPECT_EQ(StockCli(kA, kR)["invalid_digests"].size(), 1u);
+}
+
+TEST(GunzipHasherTest, StreamsAndRejectsCorruption) {
+  std::string body(300000, 'x');
+  for (size_t i = 0; i < body.size(); i += 7) body[i] = static_cast<char>('a' + i % 26);
+  std::string gz = delivery::Gzip(body);
+  GunzipHasher h;
+  for (size_t i = 0; i < gz.size(); i += 1000) h.Update(std::string_view(gz).substr(i, 1000));
+  auto hex = h.Finish();
+  ASSERT_TRUE(hex.ok());
+  EXPECT_EQ(*hex, crypto::Sha256Hex(body));
+  EXPECT_EQ(h.inflated_bytes(), body.size());
+  EXPECT_EQ(*GunzipSha256Hex(gz + "trailing"), crypto::Sha256Hex(body));  // first member only
+  EXPECT_FALSE(GunzipSha256Hex(gz.substr(0, gz.size() / 2)).ok());
+  EXPECT_FALSE(GunzipSha256Hex("not gzip").ok());
+  EXPECT_FALSE(GunzipSha256Hex("").ok());
+}
+
+TEST(TrailArnTest, Parses) {
+  auto p = ParseTrailArn(kArn);
+  ASSERT_TRUE(p.has_value());
+  EXPECT_EQ(p->home_region, "us-east-1");
+  EXPECT_EQ(p->account, "111122223333");
+  EXPECT_EQ(p->name, "org-trail");
+  EXPECT_FALSE(ParseTrailArn("arn:aws:cloudtrail:us-east-1:1111:trail/x").has_value());
+  EXPECT_FALSE(ParseTrailArn("arn:aws:s3:us-east-1:111122223333:trail/x").has_value());
+  EXPECT_FALSE(ParseTrailArn("arn:aws:cloudtrail:us-east-1:111122223333:trail/").has_value());
+}
+
+}  // namespace
+}  // namespace orgtrail::validate
