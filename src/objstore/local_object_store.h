@@ -50,6 +50,10 @@ class LocalObjectStore final : public ObjectStore {
   Result<VersionPage> ListVersions(const std::string& bucket, const std::string& prefix,
                                    const std::string& key_marker,
                                    const std::string& version_marker, int limit) override;
+  Status SetStorageClass(const std::string& bucket, const std::vector<VersionRef>& versions,
+                         const std::string& storage_class) override;
+  Status UpdateMeta(const std::string& bucket, const std::string& key,
+                    const std::string& version_id, const ObjectMeta& meta) override;
 
   // Path of the file holding a version's bytes ("" for delete markers);
   // for tests that inspect what is on disk.
@@ -68,6 +72,8 @@ class LocalObjectStore final : public ObjectStore {
                       const std::string& version_id);
   bool BucketExistsLocked(const std::string& bucket);
   std::string BucketDir(const std::string& bucket) const;
+  // cold/<hex(bucket)>: where GLACIER / DEEP_ARCHIVE bytes live.
+  std::string ColdDir(const std::string& bucket) const;
   Result<std::string> ReadRange(const std::string& path, std::optional<ByteRange> range);
 
   Env& env_;

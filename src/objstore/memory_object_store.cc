@@ -29,6 +29,10 @@ std::string PrefixUpperBound(const std::string& prefix) {
   return "";
 }
 
+bool IsColdStorageClass(const std::string& storage_class) {
+  return storage_class == "GLACIER" || storage_class == "DEEP_ARCHIVE";
+}
+
 Status MemoryObjectStore::CreateBucket(const std::string& bucket) {
   std::lock_guard<std::mutex> l(mu_);
   buckets_.try_emplace(bucket);
@@ -188,6 +192,40 @@ Result<VersionPage> MemoryObjectStore::ListVersions(const std::string& bucket,
     }
   }
   return page;
+}
+
+Status MemoryObjectStore::SetStorageClass(const std::string& bucket,
+                                          const std::vector<VersionRef>& versions,
+                                          const std::string& storage_class) {
+  std::lock_guard<std::mutex> l(mu_);
+  OT_ASSIGN_OR_RETURN(Bucket * b, FindBucket(bucket));
+  for (const auto& ref : versions) {
+    auto it = b->find(ref.key);
+    if (it == b->end()) continue;
+    for (auto& v : it->second) {
+      if (v.version_id == ref.version_id && !v.meta.delete_marker) {
+        v.meta.storage_class = storage_class;
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+Status MemoryObjectStore::UpdateMeta(const std::string& bucket, const std::string& key,
+                                     const std::string& version_id, const ObjectMeta& meta) {
+  std::lock_guard<std::mutex> l(mu_);
+  OT_ASSIGN_OR_RETURN(Bucket * b, FindBucket(bucket));
+  auto it = b->find(key);
+  if (it == b->end() || it->second.empty()) return NoSuchKey();
+  for (auto& v : it->second) {
+    if (v.version_id != version_id) continue;
+    ObjectMeta m = meta;
+    m.storage_class = v.meta.storage_class;
+    m.delete_marker = v.meta.delete_marker;
+    v.meta = std::move(m);
+    return Status::Ok();
+  }
+  return NoSuchVersion();
 }
 
 }  // namespace orgtrail::objstore

@@ -35,6 +35,10 @@ class MemoryObjectStore final : public ObjectStore {
   Result<VersionPage> ListVersions(const std::string& bucket, const std::string& prefix,
                                    const std::string& key_marker,
                                    const std::string& version_marker, int limit) override;
+  Status SetStorageClass(const std::string& bucket, const std::vector<VersionRef>& versions,
+                         const std::string& storage_class) override;
+  Status UpdateMeta(const std::string& bucket, const std::string& key,
+                    const std::string& version_id, const ObjectMeta& meta) override;
 
  private:
   struct Version {

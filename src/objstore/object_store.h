@@ -58,6 +58,16 @@ struct ByteRange {
   int64_t last = 0;
 };
 
+// Names one version (for batch operations).
+struct VersionRef {
+  std::string key;
+  std::string version_id;
+};
+
+// True for the archive classes whose bytes live in the store's cold area
+// and which S3 serves only after a restore (GLACIER, DEEP_ARCHIVE).
+bool IsColdStorageClass(const std::string& storage_class);
+
 // One page of a version listing.
 struct VersionPage {
   std::vector<ObjectInfo> versions;  // key ascending, then newest first
@@ -113,6 +123,23 @@ class ObjectStore {
   virtual Result<VersionPage> ListVersions(const std::string& bucket, const std::string& prefix,
                                            const std::string& key_marker,
                                            const std::string& version_marker, int limit) = 0;
+
+  // Lifecycle transitions: sets meta.storage_class of each named version to
+  // `storage_class` in one atomic, durable step. The stored bytes are never
+  // re-encoded: moving into or out of a cold class (IsColdStorageClass)
+  // moves them, unchanged, into or out of the bucket's cold area. Versions
+  // that no longer exist are skipped (a concurrent delete wins). Nothing
+  // else about a version changes (not its seq, latest-ness or metadata).
+  // NoSuchBucket if the bucket area does not exist.
+  virtual Status SetStorageClass(const std::string& bucket, const std::vector<VersionRef>& versions,
+                                 const std::string& storage_class) = 0;
+
+  // Replaces the metadata of an existing version in place, bytes, order and
+  // storage class unchanged (meta.storage_class and meta.delete_marker are
+  // ignored; use SetStorageClass). Used for restore state. NoSuchKey /
+  // NoSuchVersion when absent.
+  virtual Status UpdateMeta(const std::string& bucket, const std::string& key,
+                            const std::string& version_id, const ObjectMeta& meta) = 0;
 };
 
 // Smallest string greater than every string starting with `prefix`, or ""

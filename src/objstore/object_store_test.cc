@@ -204,6 +204,45 @@ TEST_P(ObjectStoreTest, ConcurrentPutsAndGets) {
   EXPECT_EQ(store_->List("b", "", "", 100)->size(), 5u);
 }
 
+TEST_P(ObjectStoreTest, StorageClassChangeKeepsBytesAndSurvivesReopen) {
+  PutStr("a", "alpha", "v1");
+  PutStr("a", "alpha2", "v2");
+  PutStr("b", "beta");
+  ASSERT_TRUE(store_->SetStorageClass("b", {{"a", "v1"}, {"b", "null"}, {"gone", "x"}}, "GLACIER")
+                  .ok());
+  auto h = store_->Head("b", "a", "v1");
+  ASSERT_TRUE(h.ok());
+  EXPECT_EQ(h->meta.storage_class, "GLACIER");
+  EXPECT_FALSE(h->is_latest);
+  EXPECT_EQ(h->meta.user_meta.at("signature"), "abc");
+  EXPECT_EQ(store_->Head("b", "a", "v2")->meta.storage_class, "STANDARD");
+  EXPECT_TRUE(store_->Head("b", "a", "")->is_latest);
+  Reopen();
+  EXPECT_EQ(store_->Get("b", "a", "v1", std::nullopt)->bytes, "alpha");
+  EXPECT_EQ(store_->Get("b", "b", "", std::nullopt)->bytes, "beta");
+  EXPECT_EQ(store_->Get("b", "b", "", std::nullopt)->info.meta.storage_class, "GLACIER");
+  // Back to a warm class.
+  ASSERT_TRUE(store_->SetStorageClass("b", {{"b", "null"}}, "STANDARD_IA").ok());
+  EXPECT_EQ(store_->Get("b", "b", "", std::nullopt)->bytes, "beta");
+  EXPECT_EQ(store_->SetStorageClass("nob", {{"b", "null"}}, "GLACIER").code(), "NoSuchBucket");
+}
+
+TEST_P(ObjectStoreTest, UpdateMetaKeepsClassAndOrder) {
+  PutStr("k", "one", "v1");
+  PutStr("k", "two", "v2");
+  ObjectMeta m = store_->Head("b", "k", "v1")->meta;
+  m.attributes["restore-state"] = "ongoing";
+  m.storage_class = "IGNORED";
+  ASSERT_TRUE(store_->UpdateMeta("b", "k", "v1", m).ok());
+  auto h = store_->Head("b", "k", "v1");
+  EXPECT_EQ(h->meta.attributes.at("restore-state"), "ongoing");
+  EXPECT_EQ(h->meta.storage_class, "STANDARD");
+  EXPECT_EQ(store_->Head("b", "k", "")->version_id, "v2");
+  EXPECT_EQ(store_->Get("b", "k", "v1", std::nullopt)->bytes, "one");
+  EXPECT_EQ(store_->UpdateMeta("b", "k", "v9", m).code(), "NoSuchVersion");
+  EXPECT_EQ(store_->UpdateMeta("b", "zz", "v9", m).code(), "NoSuchKey");
+}
+
 INSTANTIATE_TEST_SUITE_P(Stores, ObjectStoreTest, ::testing::Values(false, true),
                          [](const auto& info) { return info.param ? "Local" : "Memory"; });
 
@@ -227,6 +266,31 @@ TEST(LocalObjectStoreTest, FilesAreNotNamedAfterKeysAndTempFilesAreInvisible) {
   // Overwrite removes the old file.
   ASSERT_TRUE(store.Put("b", "../../escape", "null", "payload2", {}).ok());
   EXPECT_FALSE(fs::exists(*path));
+}
+
+TEST(LocalObjectStoreTest, ColdObjectsMoveToTheColdAreaUnchanged) {
+  TempDir dir;
+  auto s = LocalObjectStore::Open(*Env::Default(), dir.path() + "/objects");
+  ASSERT_TRUE(s.ok());
+  auto& store = **s;
+  ASSERT_TRUE(store.CreateBucket("bk").ok());
+  ASSERT_TRUE(store.Put("bk", "log.gz", "null", "compressed-bytes", Meta("e", 16)).ok());
+  std::string warm = *store.FilePathForTesting("bk", "log.gz", "null");
+  ASSERT_TRUE(store.SetStorageClass("bk", {{"log.gz", "null"}}, "DEEP_ARCHIVE").ok());
+  std::string cold = *store.FilePathForTesting("bk", "log.gz", "null");
+  EXPECT_NE(cold.find("/cold/"), std::string::npos) << cold;
+  EXPECT_FALSE(fs::exists(warm));
+  std::ifstream in(cold, std::ios::binary);
+  std::string got((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(got, "compressed-bytes");
+  // GLACIER -> DEEP_ARCHIVE stays in the cold area; STANDARD comes back.
+  ASSERT_TRUE(store.SetStorageClass("bk", {{"log.gz", "null"}}, "GLACIER").ok());
+  EXPECT_EQ(*store.FilePathForTesting("bk", "log.gz", "null"), cold);
+  ASSERT_TRUE(store.SetStorageClass("bk", {{"log.gz", "null"}}, "STANDARD").ok());
+  std::string back = *store.FilePathForTesting("bk", "log.gz", "null");
+  EXPECT_EQ(back.find("/cold/"), std::string::npos);
+  EXPECT_FALSE(fs::exists(cold));
+  EXPECT_EQ(store.Get("bk", "log.gz", "", std::nullopt)->bytes, "compressed-bytes");
 }
 
 TEST(MetaCodecTest, RoundTripAndCorruption) {

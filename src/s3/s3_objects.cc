@@ -3,10 +3,12 @@
 #include <set>
 
 #include "base/ids.h"
+#include "base/json.h"
 #include "base/strings.h"
 #include "crypto/aead.h"
 #include "crypto/hash.h"
 #include "s3/bucket_config.h"
+#include "s3/restore_state.h"
 #include "s3/s3_codec.h"
 #include "s3/s3_service.h"
 
@@ -20,6 +22,37 @@ constexpr char kAttrKmsArn[] = "sse-kms-key-arn";
 constexpr char kAttrDataKey[] = "sse-data-key";
 constexpr char kAttrEncrypted[] = "sse-encrypted";
 constexpr char kAttrAcl[] = "acl";
+// The caller's SSE-KMS encryption context (x-amz-server-side-encryption-context), as
+// canonical JSON; bound into the data key together with aws:s3:arn.
+constexpr char kAttrSseContext[] = "sse-context";
+
+// The KMS encryption context of an object: aws:s3:arn plus the caller's pairs.
+kms::EncryptionContext ObjectContext(const std::string& bucket, const std::string& key,
+                                     const std::string& extra_json) {
+  kms::EncryptionContext ec{{"aws:s3:arn", "arn:aws:s3:::" + bucket + "/" + key}};
+  if (!extra_json.empty()) {
+    Json j = Json::parse(extra_json, nullptr, /*allow_exceptions=*/false);
+    if (j.is_object()) {
+      for (auto it = j.begin(); it != j.end(); ++it) {
+        if (it->is_string()) ec[it.key()] = it->get<std::string>();
+      }
+    }
+  }
+  return ec;
+}
+
+// Decodes x-amz-server-side-encryption-context (base64 of a JSON object of
+// strings) into canonical JSON; InvalidArgument when malformed.
+Result<std::string> ParseSseContextHeader(const std::string& b64) {
+  auto raw = Base64Decode(std::string(Trim(b64)));
+  if (!raw) return Status::Error("InvalidArgument", "x-amz-server-side-encryption-context must be base64");
+  Json j = Json::parse(*raw, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return Status::Error("InvalidArgument", "x-amz-server-side-encryption-context must be a JSON object");
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    if (!it->is_string()) return Status::Error("InvalidArgument", "encryption context values must be strings");
+  }
+  return j.dump();
+}
 
 const std::set<std::string>& StorageClasses() {
   static const std::set<std::string> k = {
@@ -119,6 +152,16 @@ Result<S3Response> S3Service::PutObject(const auth::RequestContext& ctx, const S
     if (!kAcls.count(*acl)) return Status::Error("InvalidArgument", "Invalid canned ACL");
     meta.attributes[kAttrAcl] = *acl;
   }
+  if (const std::string* tagging = Header(req, "x-amz-tagging")) {
+    // Object tags (lifecycle filters match on them), kept URL-encoded.
+    auto tags = ParseQueryString(*tagging, true);
+    if (!tags || tags->size() > 10) {
+      return Status::Error("InvalidArgument", "The header 'x-amz-tagging' shall be encoded as "
+                                              "UTF-8 then URLEncoded URL query parameters "
+                                              "without tag name duplicates.");
+    }
+    if (!tags->empty()) meta.attributes["tagging"] = *tagging;
+  }
   OT_RETURN_IF_ERROR(CheckDigests(req, req.body));
 
   // Encryption: request headers, else the bucket default.
@@ -168,7 +211,12 @@ Result<S3Response> S3Service::PutObject(const auth::RequestContext& ctx, const S
   std::string_view to_store = req.body;
   std::string aad = Aad(b.name, req.key, version);
   if (sse == "aws:kms") {
-    kms::EncryptionContext ec{{"aws:s3:arn", "arn:aws:s3:::" + b.name + "/" + req.key}};
+    std::string extra;
+    if (const std::string* h = Header(req, "x-amz-server-side-encryption-context")) {
+      OT_ASSIGN_OR_RETURN(extra, ParseSseContextHeader(*h));
+      meta.attributes[kAttrSseContext] = extra;
+    }
+    kms::EncryptionContext ec = ObjectContext(b.name, req.key, extra);
     OT_ASSIGN_OR_RETURN(kms::DataKey dk, kms_.GenerateDataKeyFor(ctx, kms_key, ec));
     OT_ASSIGN_OR_RETURN(sealed, crypto::AesGcmSeal(dk.plaintext, req.body, aad));
     meta.attributes[kAttrSse] = "aws:kms";
@@ -214,7 +262,9 @@ Status S3Service::OpenEnvelope(const auth::RequestContext& ctx, const std::strin
   std::string aad = Aad(bucket, info.key, info.version_id);
   std::string data_key;
   if (sse->second == "aws:kms") {
-    kms::EncryptionContext ec{{"aws:s3:arn", "arn:aws:s3:::" + bucket + "/" + info.key}};
+    auto extra = a.find(kAttrSseContext);
+    kms::EncryptionContext ec =
+        ObjectContext(bucket, info.key, extra == a.end() ? std::string() : extra->second);
     OT_ASSIGN_OR_RETURN(kms::DataKey dk, kms_.DecryptFor(ctx, blob->second, ec));
     data_key = std::move(dk.plaintext);
   } else {
@@ -248,7 +298,10 @@ Result<S3Response> S3Service::GetObject(const auth::RequestContext& ctx, const S
     e.headers.emplace_back("x-amz-version-id", info.version_id);
     return e;
   }
-  if (!head && (m.storage_class == "GLACIER" || m.storage_class == "DEEP_ARCHIVE")) {
+  // Archived objects are readable only while a restored copy exists.
+  const RestoreState restore = RestoreStateOf(m, clock_.Now());
+  if (!head && objstore::IsColdStorageClass(m.storage_class) &&
+      restore.kind != RestoreState::Kind::kAvailable) {
     return Status::Error("InvalidObjectState",
                          "The operation is not valid for the object's storage class", 403);
   }
@@ -303,6 +356,9 @@ Result<S3Response> S3Service::GetObject(const auth::RequestContext& ctx, const S
                                                 std::to_string(m.size));
   }
   if (m.storage_class != "STANDARD") r.headers.emplace_back("x-amz-storage-class", m.storage_class);
+  if (objstore::IsColdStorageClass(m.storage_class) && restore.kind != RestoreState::Kind::kNone) {
+    r.headers.emplace_back("x-amz-restore", RestoreHeader(restore));
+  }
   AddSseHeaders(r, m);
   for (const auto& [k, v] : m.user_meta) r.headers.emplace_back("x-amz-meta-" + k, v);
   const std::string* mode = Header(req, "x-amz-checksum-mode");

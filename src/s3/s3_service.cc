@@ -167,6 +167,8 @@ Result<BucketInfo> S3Service::Access(const auth::RequestContext& ctx, const S3Re
                                      const std::string& action) {
   ConditionValues cv;
   if (const std::string* acl = Header(req, "x-amz-acl")) cv["s3:x-amz-acl"] = *acl;
+  if (!ctx.source_arn.empty()) cv["aws:SourceArn"] = ctx.source_arn;
+  if (!ctx.source_account.empty()) cv["aws:SourceAccount"] = ctx.source_account;
   OT_RETURN_IF_ERROR(Authorize(ctx, req.bucket, action, req.key, cv));
   return buckets_->Get(req.bucket);
 }
@@ -215,6 +217,7 @@ Result<S3Response> S3Service::Dispatch(const auth::RequestContext& ctx, const S3
       {"uploadId", "MultipartUpload"}};
   for (const auto& [sub, name] : kObjectSubs) {
     if (HasQuery(req, sub)) {
+      if (sub == "restore" && m == "POST") return RestoreObject(ctx, req);
       if (sub == "restore" || sub == "uploads" || sub == "select") return Status::NotImplemented(name);
       return Status::NotImplemented(MethodVerb(m) + name);
     }

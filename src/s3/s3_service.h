@@ -13,6 +13,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "auth/principal.h"
 #include "base/status.h"
@@ -25,6 +27,17 @@
 #include "s3/s3_types.h"
 
 namespace orgtrail::s3 {
+
+// How long a RestoreObject takes, by tier and archive class (AWS documents
+// Expedited 1-5 min, Standard 3-5 h, Bulk 5-12 h for GLACIER; Standard
+// within 12 h and Bulk within 48 h for DEEP_ARCHIVE). Tests make them short.
+struct RestoreTimes {
+  Duration expedited = std::chrono::minutes(5);
+  Duration standard = std::chrono::hours(4);
+  Duration bulk = std::chrono::hours(12);
+  Duration deep_standard = std::chrono::hours(12);
+  Duration deep_bulk = std::chrono::hours(48);
+};
 
 class S3Service {
  public:
@@ -48,6 +61,17 @@ class S3Service {
                    const ConditionValues& conditions = {});
 
   BucketStore& buckets() { return *buckets_; }
+
+  // Lifecycle support (s3_lifecycle.cc), for lifecycle::S3LifecycleTarget.
+  // Every bucket that has a lifecycle configuration, with its stored XML.
+  Result<std::vector<std::pair<BucketInfo, std::string>>> LifecycleConfigurations();
+  // Expires the current version of `key` as DeleteObject without a version
+  // id does (delete marker when versioned; *marker_version gets its id,
+  // empty when the object was deleted outright).
+  Status ExpireCurrentVersion(const std::string& bucket, const std::string& key,
+                              std::string* marker_version);
+  // Restore durations; call before serving requests (not synchronised).
+  void SetRestoreTimes(const RestoreTimes& t) { restore_times_ = t; }
 
  private:
   struct Op;
@@ -77,6 +101,9 @@ class S3Service {
   Status OpenEnvelope(const auth::RequestContext& ctx, const std::string& bucket,
                       const objstore::ObjectInfo& info, std::string& bytes);
 
+  // RestoreObject (s3_restore.cc).
+  Result<S3Response> RestoreObject(const auth::RequestContext& ctx, const S3Request& req);
+
   // Listing (s3_listing.cc).
   Result<S3Response> ListObjects(const auth::RequestContext& ctx, const S3Request& req, bool v2);
   Result<S3Response> ListObjectVersions(const auth::RequestContext& ctx, const S3Request& req);
@@ -89,6 +116,7 @@ class S3Service {
   const Clock& clock_;
   const std::string sse_s3_key_;
   std::unique_ptr<BucketStore> buckets_;
+  RestoreTimes restore_times_;
 };
 
 // Canonical owner id shown for an account (64 hex chars, as S3's).

@@ -1,0 +1,18 @@
+#include "lifecycle/s3_target.h"
+
+namespace orgtrail::lifecycle {
+
+Result<std::vector<LifecycleBucket>> S3LifecycleTarget::ListLifecycleBuckets() {
+  OT_ASSIGN_OR_RETURN(auto configs, s3_.LifecycleConfigurations());
+  std::vector<LifecycleBucket> out;
+  out.reserve(configs.size());
+  for (auto& [info, doc] : configs) out.push_back({info.name, info.versioning, std::move(doc)});
+  return out;
+}
+
+Status S3LifecycleTarget::ExpireCurrent(const std::string& bucket, const std::string& key,
+                                        std::string* marker_version) {
+  return s3_.ExpireCurrentVersion(bucket, key, marker_version);
+}
+
+}  // namespace orgtrail::lifecycle
