@@ -1,0 +1,93 @@
+#include "ingest/wal_file.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace orgtrail::ingest {
+namespace {
+
+class PosixWalFile final : public WalFile {
+ public:
+  PosixWalFile(std::string path, int fd, uint64_t size)
+      : path_(std::move(path)), fd_(fd), size_(size) {}
+  ~PosixWalFile() override { ::close(fd_); }
+  PosixWalFile(const PosixWalFile&) = delete;
+  PosixWalFile& operator=(const PosixWalFile&) = delete;
+
+  Status Append(std::string_view data) override {
+    while (!data.empty()) {
+      ssize_t n = ::write(fd_, data.data(), data.size());
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return WalIoError("write", path_, errno);
+      }
+      size_ += static_cast<uint64_t>(n);
+      data.remove_prefix(static_cast<size_t>(n));
+    }
+    return Status::Ok();
+  }
+
+  Status Sync() override {
+    if (::fdatasync(fd_) != 0) return WalIoError("fdatasync", path_, errno);
+    return Status::Ok();
+  }
+
+  Status Truncate(uint64_t size) override {
+    if (::ftruncate(fd_, static_cast<off_t>(size)) != 0) {
+      return WalIoError("ftruncate", path_, errno);
+    }
+    size_ = size;
+    return Status::Ok();
+  }
+
+  uint64_t Size() const override { return size_; }
+
+ private:
+  const std::string path_;
+  const int fd_;
+  uint64_t size_;
+};
+
+}  // namespace
+
+PosixWalEnv* PosixWalEnv::Default() {
+  static PosixWalEnv env;
+  return &env;
+}
+
+Result<std::unique_ptr<WalFile>> PosixWalEnv::NewWalFile(const std::string& path, bool create) {
+  int flags = O_WRONLY | O_APPEND | O_CLOEXEC | (create ? O_CREAT | O_EXCL : 0);
+  int fd = ::open(path.c_str(), flags, 0600);
+  if (fd < 0) return WalIoError("open", path, errno);
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    int e = errno;
+    ::close(fd);
+    return WalIoError("fstat", path, e);
+  }
+  return std::unique_ptr<WalFile>(
+      std::make_unique<PosixWalFile>(path, fd, static_cast<uint64_t>(st.st_size)));
+}
+
+Result<uint64_t> PosixWalEnv::FileSize(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return WalIoError("stat", path, errno);
+  return static_cast<uint64_t>(st.st_size);
+}
+
+Status WalIoError(const std::string& op, const std::string& path, int err) {
+  std::string msg = "write-ahead log: " + op + " " + path + ": " + std::strerror(err);
+  if (err == ENOSPC || err == EDQUOT) {
+    return Status::Internal(msg + " (disk full; retry later)", 503)
+        .WithCode("ServiceUnavailable", 503);
+  }
+  return Status::Internal(msg);
+}
+
+bool IsNoSpace(const Status& s) { return s.code() == "ServiceUnavailable"; }
+
+}  // namespace orgtrail::ingest

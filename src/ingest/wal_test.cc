@@ -1,0 +1,370 @@
+#include "ingest/wal.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cerrno>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "ingest/wal_fault_injection_env.h"
+#include "ingest/wal_format.h"
+#include "ingest/wal_test_util.h"
+
+namespace orgtrail::ingest {
+namespace {
+
+using testing::TempDir;
+using testing::TestEvent;
+using Op = FaultInjectionEnv::Op;
+
+std::vector<WalEvent> DrainAll(Wal& wal) { return wal.DrainWithSeq(SIZE_MAX); }
+
+// Every id in `acked` appears exactly once among the recovered events, no
+// id appears twice, and sequence numbers are consecutive.
+void ExpectRecovered(const std::vector<WalEvent>& got, const std::set<std::string>& acked) {
+  std::map<std::string, int> seen;
+  for (size_t i = 0; i < got.size(); ++i) {
+    ++seen[got[i].event.event_id];
+    if (i > 0) {
+      EXPECT_EQ(got[i].seq, got[i - 1].seq + 1);
+    }
+  }
+  for (const auto& [id, n] : seen) EXPECT_EQ(n, 1) << id << " recovered " << n << " times";
+  for (const auto& id : acked) EXPECT_EQ(seen.count(id), 1u) << "acknowledged " << id << " lost";
+}
+
+TEST(WalTest, AppendDrainReopenReplaysUndelivered) {
+  TempDir t;
+  {
+    auto wal = Wal::Open(*Env::Default(), t.wal());
+    ASSERT_TRUE(wal.ok()) << wal.status().ToString();
+    uint64_t first = 0;
+    ASSERT_TRUE((*wal)->Append({TestEvent("a"), TestEvent("b")}, &first).ok());
+    EXPECT_EQ(first, 1u);
+    ASSERT_TRUE((*wal)->Append({TestEvent("c")}, &first).ok());
+    EXPECT_EQ(first, 3u);
+    EXPECT_TRUE((*wal)->WaitForEvents(std::chrono::milliseconds(0)));
+    auto got = (*wal)->DrainWithSeq(2);
+    ASSERT_EQ(got.size(), 2u);
+    EXPECT_EQ(got[0].seq, 1u);
+    EXPECT_EQ(got[1].event.event_id, "b");
+    EXPECT_EQ(got[1].event.record_json, TestEvent("b").record_json);
+    ASSERT_TRUE((*wal)->Checkpoint(1).ok());
+  }
+  auto wal = Wal::Open(*Env::Default(), t.wal());
+  ASSERT_TRUE(wal.ok()) << wal.status().ToString();
+  EXPECT_EQ((*wal)->recovery().checkpoint, 1u);
+  EXPECT_EQ((*wal)->recovery().replayed, 2u);
+  auto got = DrainAll(**wal);
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].event.event_id, "b");
+  EXPECT_EQ(got[0].seq, 2u);
+  uint64_t first = 0;
+  ASSERT_TRUE((*wal)->Append({TestEvent("d")}, &first).ok());
+  EXPECT_EQ(first, 4u);
+  EXPECT_FALSE((*wal)->Checkpoint(9).ok());  // beyond the last event
+  EXPECT_TRUE((*wal)->Checkpoint(1).ok());   // behind: no-op
+}
+
+TEST(WalTest, CheckpointDeletesWhollyDeliveredSegments) {
+  TempDir t;
+  WalOptions o;
+  o.segment_bytes = 1;  // every append starts a new segment
+  auto wal = Wal::Open(*Env::Default(), t.wal(), o);
+  ASSERT_TRUE(wal.ok());
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE((*wal)->Append({TestEvent("x" + std::to_string(i)), TestEvent("y")}).ok());
+  }
+  // Segments start at 1, 3, 5, 7, 9.
+  EXPECT_EQ(ListWalSegments(*Env::Default(), t.wal())->size(), 5u);
+  ASSERT_TRUE((*wal)->Checkpoint(3).ok());  // segment 1 (1..2) goes; 3 (3..4) holds 4
+  auto segs = ListWalSegments(*Env::Default(), t.wal()).value();
+  ASSERT_EQ(segs.size(), 4u);
+  EXPECT_EQ(segs[0].first_seq, 3u);
+  ASSERT_TRUE((*wal)->Checkpoint(10).ok());  // all delivered: only the newest stays
+  segs = ListWalSegments(*Env::Default(), t.wal()).value();
+  ASSERT_EQ(segs.size(), 1u);
+  EXPECT_EQ(segs[0].first_seq, 9u);
+  wal->reset();
+  auto re = Wal::Open(*Env::Default(), t.wal(), o);
+  ASSERT_TRUE(re.ok()) << re.status().ToString();
+  EXPECT_EQ((*re)->recovery().replayed, 0u);
+  uint64_t first = 0;
+  ASSERT_TRUE((*re)->Append({TestEvent("z")}, &first).ok());
+  EXPECT_EQ(first, 11u);
+}
+
+TEST(WalTest, ReopenAfterTornTailContinuesCleanly) {
+  TempDir t;
+  {
+    auto wal = Wal::Open(*Env::Default(), t.wal());
+    ASSERT_TRUE(wal.ok());
+    ASSERT_TRUE((*wal)->Append({TestEvent("a"), TestEvent("b")}).ok());
+  }
+  std::string seg = t.wal() + "/" + wal::SegmentFileName(1);
+  std::string data = Env::Default()->ReadFile(seg).value();
+  ASSERT_TRUE(Env::Default()->WriteFileAtomic(seg, data.substr(0, data.size() - 7)).ok());
+  {
+    auto wal = Wal::Open(*Env::Default(), t.wal());
+    ASSERT_TRUE(wal.ok()) << wal.status().ToString();
+    EXPECT_NE((*wal)->recovery().torn_tail.find("torn tail at offset"), std::string::npos);
+    EXPECT_EQ((*wal)->recovery().replayed, 1u);
+    ASSERT_TRUE((*wal)->Append({TestEvent("c")}).ok());
+  }
+  auto wal = Wal::Open(*Env::Default(), t.wal());
+  ASSERT_TRUE(wal.ok()) << wal.status().ToString();
+  EXPECT_TRUE((*wal)->recovery().torn_tail.empty());
+  auto got = DrainAll(**wal);
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[1].event.event_id, "c");
+  EXPECT_EQ(got[1].seq, 2u);
+}
+
+TEST(WalTest, CorruptLogRefusesToOpen) {
+  TempDir t;
+  {
+    auto wal = Wal::Open(*Env::Default(), t.wal());
+    ASSERT_TRUE(wal.ok());
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE((*wal)->Append({TestEvent("e")}).ok());
+  }
+  std::string seg = t.wal() + "/" + wal::SegmentFileName(1);
+  std::string data = Env::Default()->ReadFile(seg).value();
+  data[wal::kSegmentHeaderSize + 30] ^= 1;
+  ASSERT_TRUE(Env::Default()->WriteFileAtomic(seg, data).ok());
+  auto wal = Wal::Open(*Env::Default(), t.wal());
+  ASSERT_FALSE(wal.ok());
+  EXPECT_EQ(wal.status().code(), "WalCorruption");
+  // A damaged checkpoint also refuses (replaying everything would duplicate).
+  TempDir t2;
+  ASSERT_TRUE(Env::Default()->CreateDirs(t2.wal()).ok());
+  ASSERT_TRUE(Env::Default()->WriteFileAtomic(t2.wal() + "/CHECKPOINT", "OTWALCKPT1 5 0\n").ok());
+  EXPECT_EQ(Wal::Open(*Env::Default(), t2.wal()).status().code(), "WalCorruption");
+}
+
+TEST(WalTest, GroupCommitSharesFsyncs) {
+  TempDir t;
+  FaultInjectionEnv env(*PosixWalEnv::Default());
+  auto wal = Wal::Open(env, t.wal());
+  ASSERT_TRUE(wal.ok());
+  constexpr int kThreads = 8, kPerThread = 100;
+  uint64_t syncs_before = env.Count(Op::kSync);
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int th = 0; th < kThreads; ++th) {
+    threads.emplace_back([&, th] {
+      for (int i = 0; i < kPerThread; ++i) {
+        if (!(*wal)->Append({TestEvent(std::to_string(th) + "-" + std::to_string(i), 200)}).ok())
+          ++failures;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
+  auto stats = (*wal)->stats();
+  EXPECT_EQ(stats.writer.appends, uint64_t{kThreads * kPerThread});
+  // Segment creation fsyncs its header once; the rest are group commits.
+  uint64_t syncs = env.Count(Op::kSync) - syncs_before - stats.writer.segments_created;
+  EXPECT_EQ(stats.writer.fsyncs, syncs);
+  EXPECT_LT(syncs, uint64_t{kThreads * kPerThread}) << "no fsync was shared";
+  std::set<std::string> acked;
+  for (int th = 0; th < kThreads; ++th)
+    for (int i = 0; i < kPerThread; ++i) acked.insert(std::to_string(th) + "-" + std::to_string(i));
+  auto live = DrainAll(**wal);
+  EXPECT_EQ(live.size(), acked.size());
+  ExpectRecovered(live, acked);
+  wal->reset();
+  auto re = Wal::Open(env, t.wal());
+  ASSERT_TRUE(re.ok());
+  ExpectRecovered(DrainAll(**re), acked);
+}
+
+TEST(WalTest, BackPressureThrottlesInsteadOfGrowing) {
+  TempDir t;
+  WalOptions o;
+  o.max_pending_bytes = 4 * Wal::PendingBytes(TestEvent("e0", 100)) + 10;
+  auto wal = Wal::Open(*Env::Default(), t.wal(), o);
+  ASSERT_TRUE(wal.ok());
+  int accepted = 0;
+  Status s;
+  for (int i = 0; i < 10 && (s = (*wal)->Append({TestEvent("e" + std::to_string(i), 100)})).ok(); ++i)
+    ++accepted;
+  EXPECT_EQ(accepted, 4);
+  EXPECT_EQ(s.code(), "ThrottlingException");
+  EXPECT_EQ(s.http_status(), 400);
+  EXPECT_EQ((*wal)->stats().throttled, 1u);
+  EXPECT_EQ((*wal)->Drain(2).size(), 2u);
+  EXPECT_TRUE((*wal)->Append({TestEvent("late", 100)}).ok());
+  // A batch bigger than the cap is accepted only into an empty queue.
+  std::vector<Event> big(10, TestEvent("big", 100));
+  EXPECT_EQ((*wal)->Append(big).code(), "ThrottlingException");
+  (*wal)->Drain(100);
+  EXPECT_TRUE((*wal)->Append(big).ok());
+}
+
+TEST(WalTest, OversizeEventIsRefused) {
+  TempDir t;
+  WalOptions o;
+  o.max_record_bytes = 1000;
+  auto wal = Wal::Open(*Env::Default(), t.wal(), o);
+  ASSERT_TRUE(wal.ok());
+  Status s = (*wal)->Append({TestEvent("ok"), TestEvent("huge", 2000)});
+  EXPECT_EQ(s.code(), "ValidationException");
+  EXPECT_EQ((*wal)->stats().pending_events, 0u);
+  EXPECT_TRUE((*wal)->Append({TestEvent("ok")}).ok());
+}
+
+TEST(WalTest, DiskFullIsRecoverable) {
+  TempDir t;
+  FaultInjectionEnv env(*PosixWalEnv::Default());
+  std::set<std::string> acked;
+  {
+    auto wal = Wal::Open(env, t.wal());
+    ASSERT_TRUE(wal.ok());
+    ASSERT_TRUE((*wal)->Append({TestEvent("a")}).ok());
+    acked.insert("a");
+    env.SetNoSpace(true);
+    env.SetPartialWrites(true);
+    Status s = (*wal)->Append({TestEvent("b", 500), TestEvent("c", 500)});
+    EXPECT_EQ(s.code(), "ServiceUnavailable");
+    EXPECT_EQ(s.http_status(), 503);
+    EXPECT_TRUE((*wal)->health().ok());
+    env.SetNoSpace(false);
+    uint64_t first = 0;
+    ASSERT_TRUE((*wal)->Append({TestEvent("d")}, &first).ok());
+    EXPECT_EQ(first, 2u);  // the failed batch's numbers are reused
+    acked.insert("d");
+  }
+  auto wal = Wal::Open(env, t.wal());
+  ASSERT_TRUE(wal.ok()) << wal.status().ToString();
+  auto got = DrainAll(**wal);
+  ExpectRecovered(got, acked);
+  EXPECT_EQ(got.size(), 2u);
+}
+
+// Fails the k-th operation of `op` for k = 1, 2, ... while appending; after
+// a "restart" every acknowledged event is present exactly once.
+void FailEachInTurn(Op op, int err) {
+  int rounds_with_failure = 0;
+  for (uint64_t k = 1;; ++k) {
+    SCOPED_TRACE("failing operation #" + std::to_string(k));
+    TempDir t;
+    FaultInjectionEnv env(*PosixWalEnv::Default());
+    env.SetPartialWrites(true);
+    WalOptions o;
+    o.segment_bytes = 600;  // rotate every few appends
+    std::set<std::string> acked;
+    bool failed = false;
+    {
+      auto wal = Wal::Open(env, t.wal(), o);
+      ASSERT_TRUE(wal.ok());
+      env.FailNth(op, k, err);
+      for (int i = 0; i < 12; ++i) {
+        std::string id = "e" + std::to_string(i);
+        Status s = (*wal)->Append({TestEvent(id + "a", 40), TestEvent(id + "b", 40)});
+        if (s.ok()) {
+          acked.insert(id + "a");
+          acked.insert(id + "b");
+          EXPECT_FALSE(failed) << "an append succeeded after a permanent failure";
+        } else {
+          failed = true;
+          EXPECT_EQ(s.code(), "InternalError") << s.ToString();
+          EXPECT_FALSE((*wal)->health().ok());
+        }
+        if (i == 5 && !failed) {
+          // The checkpoint's rename and fsyncs are in the loop too; a failed
+          // checkpoint is not fatal to the log.
+          Status c = (*wal)->Checkpoint(2);
+          if (!c.ok()) {
+            EXPECT_TRUE((*wal)->health().ok());
+          }
+        }
+      }
+    }
+    env.Reset();
+    auto wal = Wal::Open(env, t.wal(), o);
+    ASSERT_TRUE(wal.ok()) << wal.status().ToString();
+    std::vector<WalEvent> got = DrainAll(**wal);
+    // Checkpointed events (seq <= 2: e0a, e0b) are not replayed.
+    if ((*wal)->recovery().checkpoint == 2) {
+      acked.erase("e0a");
+      acked.erase("e0b");
+    }
+    ExpectRecovered(got, acked);
+    if (failed) ++rounds_with_failure;
+    if (!failed && env.Count(op) < k) break;  // k is past the last operation
+    if (k > 200) FAIL() << "did not terminate";
+  }
+  EXPECT_GT(rounds_with_failure, 1) << "the injected failures never reached an append";
+}
+
+TEST(WalTest, EachWriteFailingInTurn) { FailEachInTurn(Op::kWrite, EIO); }
+TEST(WalTest, EachFsyncFailingInTurn) { FailEachInTurn(Op::kSync, EIO); }
+TEST(WalTest, EachRenameFailingInTurn) { FailEachInTurn(Op::kRename, EIO); }
+TEST(WalTest, EachDirFsyncFailingInTurn) { FailEachInTurn(Op::kSyncDir, EIO); }
+TEST(WalTest, EachFileCreationFailingInTurn) { FailEachInTurn(Op::kCreate, EIO); }
+
+// Power loss at a random point under concurrent appends: every acknowledged
+// event comes back exactly once.
+TEST(WalTest, CrashDropsOnlyUnacknowledgedEvents) {
+  for (int round = 0; round < 20; ++round) {
+    SCOPED_TRACE("round " + std::to_string(round));
+    TempDir t;
+    FaultInjectionEnv env(*PosixWalEnv::Default());
+    WalOptions o;
+    o.segment_bytes = 4096;
+    std::mutex mu;
+    std::set<std::string> acked, checkpointed;
+    uint64_t delivered = 0;
+    {
+      auto wal = Wal::Open(env, t.wal(), o);
+      ASSERT_TRUE(wal.ok());
+      std::atomic<bool> stop{false};
+      std::vector<std::thread> threads;
+      for (int th = 0; th < 4; ++th) {
+        threads.emplace_back([&, th] {
+          for (int i = 0; !stop; ++i) {
+            std::string id = std::to_string(th) + "-" + std::to_string(i);
+            if (!(*wal)->Append({TestEvent(id, 60)}).ok()) return;
+            std::lock_guard<std::mutex> lock(mu);
+            acked.insert(id);
+          }
+        });
+      }
+      // A deliverer that checkpoints part of what it drained.
+      std::thread deliverer([&] {
+        while (!stop) {
+          auto got = (*wal)->DrainWithSeq(50);
+          if (!got.empty() && (*wal)->Checkpoint(got.back().seq).ok()) {
+            std::lock_guard<std::mutex> lock(mu);
+            delivered = got.back().seq;
+            for (auto& g : got) checkpointed.insert(g.event.event_id);
+          }
+          std::this_thread::yield();
+        }
+      });
+      std::this_thread::sleep_for(std::chrono::milliseconds(5 + round * 3));
+      ASSERT_TRUE(env.DropUnsyncedData().ok());
+      stop = true;
+      for (auto& th : threads) th.join();
+      deliverer.join();
+    }
+    env.Reset();
+    auto wal = Wal::Open(env, t.wal(), o);
+    ASSERT_TRUE(wal.ok()) << wal.status().ToString();
+    EXPECT_EQ((*wal)->recovery().checkpoint, delivered);
+    auto got = DrainAll(**wal);
+    // An appender may record its ack after the deliverer checkpointed it.
+    for (const auto& id : checkpointed) acked.erase(id);
+    ExpectRecovered(got, acked);
+    for (const auto& g : got) EXPECT_EQ(checkpointed.count(g.event.event_id), 0u);
+    if (!got.empty()) {
+      EXPECT_EQ(got.front().seq, delivered + 1);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace orgtrail::ingest

@@ -1,0 +1,227 @@
+#include "ingest/wal_writer.h"
+
+#include "ingest/wal_format.h"
+
+namespace orgtrail::ingest {
+
+// One Append call waiting in the queue; lives on the caller's stack.
+struct WalWriter::Batch {
+  std::string records;          // framed records, seq not yet set
+  std::vector<size_t> offsets;  // record header offsets in `records`
+  std::vector<Event> events;
+  uint64_t first_seq = 0;
+  Status status;
+  bool done = false;
+  std::condition_variable cv;
+};
+
+WalWriter::WalWriter(WalEnv& env, std::string dir, Options options, CommitHook hook)
+    : env_(env), dir_(std::move(dir)), options_(options), hook_(std::move(hook)) {}
+
+WalWriter::~WalWriter() = default;
+
+Result<std::unique_ptr<WalWriter>> WalWriter::Open(WalEnv& env, std::string dir, Options options,
+                                                   std::vector<WalSegment> segments,
+                                                   uint64_t last_valid_end, uint64_t next_seq,
+                                                   bool continues_last, CommitHook hook) {
+  std::unique_ptr<WalWriter> w(new WalWriter(env, std::move(dir), options, std::move(hook)));
+  w->next_seq_ = next_seq;
+  if (!segments.empty() && continues_last) {
+    const WalSegment& last = segments.back();
+    OT_ASSIGN_OR_RETURN(w->file_, env.NewWalFile(last.path, /*create=*/false));
+    if (w->file_->Size() != last_valid_end) {
+      // Drop the torn tail so that new records follow the last valid one.
+      OT_RETURN_IF_ERROR(w->file_->Truncate(last_valid_end));
+      OT_RETURN_IF_ERROR(w->file_->Sync());
+    }
+    w->file_records_ = last_valid_end > wal::kSegmentHeaderSize ? 1 : 0;
+  }
+  w->segments_ = std::move(segments);
+  return w;
+}
+
+Status WalWriter::Append(std::vector<Event> events, uint64_t* first_seq) {
+  if (events.empty()) return Status::Ok();
+  Batch b;
+  {
+    std::string payload;
+    b.offsets.reserve(events.size());
+    for (size_t i = 0; i < events.size(); ++i) {
+      payload.clear();
+      wal::EncodeEventPayload(events[i], &payload);
+      if (payload.size() > options_.max_record_bytes) {
+        return Status::Error("ValidationException",
+                             "event " + std::to_string(i) + " (" + events[i].event_id + ") is " +
+                                 std::to_string(payload.size()) +
+                                 " bytes encoded; the write-ahead log accepts at most " +
+                                 std::to_string(options_.max_record_bytes));
+      }
+      b.offsets.push_back(b.records.size());
+      wal::AppendRecord(payload, wal::kTypeEvent, &b.records);
+    }
+  }
+  b.events = std::move(events);
+
+  std::unique_lock<std::mutex> lock(mu_);
+  if (!health_.ok()) return health_;
+  queue_.push_back(&b);
+  while (!b.done && &b != queue_.front()) b.cv.wait(lock);
+  if (b.done) {
+    if (b.status.ok() && first_seq) *first_seq = b.first_seq;
+    return b.status;
+  }
+
+  // Leader. A permanent failure of an earlier group fails everyone queued.
+  std::vector<Batch*> group;
+  Status s = health_;
+  size_t bytes = 0;
+  if (s.ok()) {
+    for (Batch* q : queue_) {
+      if (!group.empty() && bytes + q->records.size() > options_.max_group_bytes) break;
+      group.push_back(q);
+      bytes += q->records.size();
+    }
+  } else {
+    group.assign(queue_.begin(), queue_.end());
+  }
+  const uint64_t group_first = next_seq_;
+  lock.unlock();
+
+  uint64_t seq = group_first;
+  if (s.ok()) {
+    for (Batch* q : group) {
+      q->first_seq = seq;
+      for (size_t off : q->offsets) wal::SetRecordSeq(q->records.data() + off, seq++);
+    }
+    std::string_view data;
+    if (group.size() == 1) {
+      data = group[0]->records;
+    } else {
+      scratch_.clear();
+      scratch_.reserve(bytes);
+      for (Batch* q : group) scratch_.append(q->records);
+      data = scratch_;
+    }
+    s = WriteGroup(data, group_first);
+    if (s.ok()) {
+      for (Batch* q : group) hook_(q->first_seq, std::move(q->events));
+    }
+    if (scratch_.capacity() > (4u << 20)) std::string().swap(scratch_);
+  }
+
+  lock.lock();
+  if (s.ok()) {
+    next_seq_ = seq;
+    stats_.appends += group.size();
+    stats_.records += seq - group_first;
+    stats_.fsyncs += 1;
+    stats_.bytes += bytes;
+  } else if (health_.ok() && !IsNoSpace(s)) {
+    health_ = s;
+  }
+  for (Batch* q : group) {
+    queue_.pop_front();
+    q->status = s;
+    q->done = true;
+    if (q != &b) q->cv.notify_one();
+  }
+  if (!queue_.empty()) queue_.front()->cv.notify_one();
+  if (s.ok() && first_seq) *first_seq = b.first_seq;
+  return s;
+}
+
+Status WalWriter::WriteGroup(std::string_view data, uint64_t first_seq) {
+  if (!file_ || (file_records_ > 0 && file_->Size() >= options_.segment_bytes)) {
+    OT_RETURN_IF_ERROR(NewSegment(first_seq));
+  }
+  const uint64_t before = file_->Size();
+  Status s = file_->Append(data);
+  if (!s.ok()) {
+    if (!IsNoSpace(s)) return s;
+    // Disk full: cut the partial write off so the segment stays well formed
+    // and the same sequence numbers can be written again.
+    Status t = file_->Truncate(before);
+    if (!t.ok()) return Status::Internal(t.message() + " (after: " + s.message() + ")");
+    return s;
+  }
+  s = file_->Sync();
+  if (!s.ok()) {
+    // After a failed fsync the page cache state is unknown: never recoverable,
+    // even for ENOSPC.
+    return Status::Internal(s.message());
+  }
+  file_records_ += 1;
+  return Status::Ok();
+}
+
+Status WalWriter::NewSegment(uint64_t first_seq) {
+  const std::string path = dir_ + "/" + wal::SegmentFileName(first_seq);
+  const std::string tmp = path + ".tmp";
+  (void)env_.RemoveFile(tmp);
+  OT_ASSIGN_OR_RETURN(std::unique_ptr<WalFile> f, env_.NewWalFile(tmp, /*create=*/true));
+  Status s = f->Append(wal::EncodeSegmentHeader(first_seq));
+  // Failures writing the temporary file leave the log as it was: ENOSPC stays
+  // recoverable (the file is discarded); other errors are permanent.
+  if (s.ok()) s = f->Sync();
+  if (s.ok()) s = env_.Rename(tmp, path);
+  if (!s.ok()) {
+    f.reset();
+    (void)env_.RemoveFile(tmp);
+    return s;
+  }
+  // The directory entry must be durable before records in the file count.
+  s = env_.SyncDir(dir_);
+  if (!s.ok()) return Status::Internal(s.message());
+  file_ = std::move(f);
+  file_records_ = 0;
+  std::lock_guard<std::mutex> lock(mu_);
+  segments_.push_back({first_seq, path});
+  stats_.segments_created += 1;
+  return Status::Ok();
+}
+
+Status WalWriter::RemoveSegmentsThrough(uint64_t delivered_through) {
+  std::vector<WalSegment> obsolete;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (size_t i = 0; i + 1 < segments_.size(); ++i) {
+      if (segments_[i + 1].first_seq > delivered_through + 1) break;
+      obsolete.push_back(segments_[i]);
+    }
+  }
+  Status first_error;
+  size_t removed = 0;
+  for (const WalSegment& seg : obsolete) {
+    Status s = env_.RemoveFile(seg.path);
+    if (!s.ok()) {
+      first_error = s;
+      break;  // keep the list a contiguous suffix: retry from here next time
+    }
+    ++removed;
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  segments_.erase(segments_.begin(), segments_.begin() + static_cast<std::ptrdiff_t>(removed));
+  return first_error;
+}
+
+uint64_t WalWriter::last_seq() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return next_seq_ - 1;
+}
+
+Status WalWriter::health() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return health_;
+}
+
+WalWriter::Stats WalWriter::stats() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return stats_;
+}
+
+size_t WalWriter::segment_count() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return segments_.size();
+}
+
+}  // namespace orgtrail::ingest

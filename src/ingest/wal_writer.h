@@ -1,0 +1,109 @@
+// WalWriter: the appending half of the write-ahead log. It frames events as
+// records (docs/formats/wal.md), assigns their sequence numbers, writes them
+// to the newest segment, rotates segments, and fsyncs before acknowledging.
+// Group commit: concurrent Append callers queue; the caller at the head
+// (the leader) writes every queued batch with one write and one fsync and
+// then wakes the others (leveldb's DBImpl::Write writer queue).
+//
+// Failure policy: ENOSPC while writing or creating a segment is recoverable
+// (the tail is truncated back, the callers get ServiceUnavailable, later
+// appends may succeed); any other write, fsync, rename or directory-fsync
+// failure is permanent — every later Append returns it (health()).
+//
+// Owned by Wal, which recovers the directory and then hands the writer the
+// existing segments. Thread-safe.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "ingest/event.h"
+#include "ingest/wal_file.h"
+#include "ingest/wal_reader.h"
+
+namespace orgtrail::ingest {
+
+class WalWriter {
+ public:
+  struct Options {
+    uint64_t segment_bytes = 64ull << 20;  // rotate once a segment reaches this size
+    size_t max_group_bytes = 16u << 20;    // bytes one leader writes at most per fsync
+    size_t max_record_bytes = 8u << 20;    // larger events are refused
+  };
+  struct Stats {
+    uint64_t appends = 0;  // successful Append calls
+    uint64_t records = 0;  // records written and fsync'd
+    uint64_t fsyncs = 0;   // group commits (one fdatasync each)
+    uint64_t bytes = 0;    // record bytes written
+    uint64_t segments_created = 0;
+  };
+  // Called by the leader after the fsync covering a batch and before that
+  // batch's Append returns, once per batch, in sequence order, never
+  // concurrently with itself. `first_seq` is the first event's number.
+  using CommitHook = std::function<void(uint64_t first_seq, std::vector<Event>&& events)>;
+
+  // Starts appending in `dir`. `segments` are the existing segments (oldest
+  // first, as WalReader::segments()), `last_valid_end` the length of valid
+  // data in the newest one (a longer file is truncated to it and fsync'd),
+  // `next_seq` the number of the next record. The next record goes into the
+  // newest segment if it continues it (`continues_last`), else into a new
+  // segment. `env` must outlive the writer.
+  static Result<std::unique_ptr<WalWriter>> Open(WalEnv& env, std::string dir, Options options,
+                                                 std::vector<WalSegment> segments,
+                                                 uint64_t last_valid_end, uint64_t next_seq,
+                                                 bool continues_last, CommitHook hook);
+  ~WalWriter();
+  WalWriter(const WalWriter&) = delete;
+  WalWriter& operator=(const WalWriter&) = delete;
+
+  // Appends `events` as consecutive records. OK: fsync'd, the hook has run,
+  // and *first_seq (if given) is the first event's number. On failure
+  // nothing was acknowledged: ValidationException (400) for an event larger
+  // than max_record_bytes, ServiceUnavailable (503) for a full disk, else
+  // the log's permanent error. An empty batch is OK and writes nothing.
+  Status Append(std::vector<Event> events, uint64_t* first_seq = nullptr);
+
+  // Deletes every segment whose records are all <= delivered_through (never
+  // the newest). A file that cannot be deleted is retried next time.
+  Status RemoveSegmentsThrough(uint64_t delivered_through);
+
+  // The number of the last fsync'd record (0 if none).
+  uint64_t last_seq() const;
+  // OK, or the permanent error.
+  Status health() const;
+  Stats stats() const;
+  size_t segment_count() const;
+
+ private:
+  struct Batch;
+
+  WalWriter(WalEnv& env, std::string dir, Options options, CommitHook hook);
+  // Leader only, without mu_: rotation if due, write, fsync.
+  Status WriteGroup(std::string_view data, uint64_t first_seq);
+  Status NewSegment(uint64_t first_seq);
+
+  WalEnv& env_;
+  const std::string dir_;
+  const Options options_;
+  const CommitHook hook_;
+
+  // Leader-only state (only the thread at the head of queue_ touches it).
+  std::unique_ptr<WalFile> file_;
+  uint64_t file_records_ = 0;  // records in file_ (0 → rotation would reuse its name)
+  std::string scratch_;
+
+  mutable std::mutex mu_;
+  std::deque<Batch*> queue_;          // guarded by mu_
+  uint64_t next_seq_ = 1;             // guarded by mu_; changed by the leader only
+  Status health_;                     // guarded by mu_
+  std::vector<WalSegment> segments_;  // guarded by mu_
+  Stats stats_;                       // guarded by mu_
+};
+
+}  // namespace orgtrail::ingest
