@@ -39,6 +39,10 @@ struct RequestContext {
   std::string user_agent;
   bool secure_transport = false;
   TimePoint now{};          // from the server's Clock when the call arrived
+  // For calls an AWS service makes on behalf of a resource (the trail's
+  // delivery): the aws:SourceArn / aws:SourceAccount condition keys.
+  std::string source_arn;
+  std::string source_account;
 };
 
 }  // namespace orgtrail::auth

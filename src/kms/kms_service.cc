@@ -279,6 +279,16 @@ auth::JsonOps KmsService::Ops() {
 
 // ---- key resolution and authorization ----
 
+Result<KeyRecord> KmsService::LookupKey(const std::string& ref, const std::string& region,
+                                        const std::string& account) {
+  auth::RequestContext ctx;
+  ctx.principal.account_id = account;
+  ctx.region = region;
+  OT_ASSIGN_OR_RETURN(KeyRecord key, ResolveKey(ctx, ref, /*allow_alias=*/true));
+  key.sealed_material.clear();
+  return key;
+}
+
 Result<KeyRecord> KmsService::ResolveKey(const Ctx& ctx, const std::string& ref, bool allow_alias) {
   if (ref.empty() || ref.size() > 2048)
     return Validation(ref, "keyId", "Member must have length between 1 and 2048");

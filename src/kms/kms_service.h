@@ -54,6 +54,13 @@ class KmsService final : public DataKeyProvider {
   Result<DataKey> DecryptFor(const auth::RequestContext& caller,
                              const std::string& ciphertext_blob,
                              const EncryptionContext& context) override;
+  // Finds a key by any reference (id, ARN, alias, alias ARN) as seen from
+  // `account` in `region`, without authorization: for other services' own
+  // pre-flight checks (CloudTrail's KmsKeyNotFoundException). Never exposes
+  // material. NotFoundException when absent.
+  Result<KeyRecord> LookupKey(const std::string& ref, const std::string& region,
+                              const std::string& account);
+
   Result<std::string> ResolveKeyArn(const auth::RequestContext& caller,
                                     const std::string& key_id) override;
 

@@ -18,8 +18,19 @@
 #include "objstore/local_object_store.h"
 #include "org/organizations_service.h"
 #include "s3/s3_service.h"
+#include "cloudtrail/cloudtrail_service.h"
+#include "cloudtrail/delivery_trail_directory.h"
+#include "cloudtrail/org_directory.h"
+#include "delivery/deliverer.h"
+#include "ingest/memory_event_queue.h"
+#include "server/trail_plumbing.h"
 
 namespace orgtrail::server {
+
+namespace {
+// Events waiting for delivery; a full queue refuses new records (logged).
+constexpr size_t kEventQueueCapacity = 1 << 20;
+}  // namespace
 
 bool ParseListen(const std::string& listen, std::string* host, uint16_t* port) {
   size_t colon = listen.rfind(':');
@@ -43,6 +54,21 @@ bool ParseListen(const std::string& listen, std::string* host, uint16_t* port) {
   return true;
 }
 
+// Hands every call to the recorder, then to an embedding program's observer.
+class FanOutObserver final : public api::CallObserver {
+ public:
+  FanOutObserver(api::CallObserver* first, api::CallObserver* second)
+      : first_(first), second_(second) {}
+  void OnCall(const api::CallRecord& r) override {
+    if (first_) first_->OnCall(r);
+    if (second_) second_->OnCall(r);
+  }
+
+ private:
+  api::CallObserver* first_;
+  api::CallObserver* second_;
+};
+
 // Members are declared in construction order; destruction runs backwards,
 // so the HTTP front goes first and the catalog last.
 struct Server::Parts {
@@ -55,6 +81,17 @@ struct Server::Parts {
   std::unique_ptr<kms::KmsService> kms;
   std::unique_ptr<objstore::LocalObjectStore> objects;
   std::unique_ptr<s3::S3Service> s3;
+  // The organization trail: control plane, recorder, delivery.
+  std::unique_ptr<cloudtrail::OrganizationsOrgDirectory> org_directory;
+  std::unique_ptr<S3BucketDirectory> bucket_directory;
+  std::unique_ptr<KmsKeyDirectory> key_directory;
+  std::unique_ptr<cloudtrail::CloudTrailService> cloudtrail;
+  std::unique_ptr<cloudtrail::DeliveryTrailDirectory> trail_directory;
+  std::unique_ptr<ingest::MemoryEventQueue> events;
+  std::unique_ptr<CallRecorder> recorder;
+  std::unique_ptr<FanOutObserver> observers;
+  std::unique_ptr<S3LogWriter> log_writer;
+  std::unique_ptr<delivery::Deliverer> deliverer;
   std::unique_ptr<auth::Verifier> verifier;
   std::unique_ptr<api::SigV4Authenticator> authenticator;
   std::unique_ptr<api::Router> router;
@@ -140,10 +177,24 @@ Status Server::Start() {
                              p->kms->Ops()});
   p->router->AddJsonService({api::kOrganizationsTargetPrefix, "organizations",
                              "organizations.amazonaws.com", "Message", p->org->Ops()});
-  // CloudTrail's operations are not wired yet: every call answers
-  // UnknownOperationException in the JSON 1.1 shape.
+  p->org_directory = std::make_unique<cloudtrail::OrganizationsOrgDirectory>(*p->org);
+  p->bucket_directory = std::make_unique<S3BucketDirectory>(*p->s3);
+  p->key_directory = std::make_unique<KmsKeyDirectory>(*p->kms);
+  p->cloudtrail = std::make_unique<cloudtrail::CloudTrailService>(
+      *p->db, *p->org_directory, *p->bucket_directory, *p->key_directory, clock);
+  p->trail_directory = std::make_unique<cloudtrail::DeliveryTrailDirectory>(*p->cloudtrail);
+  p->events = std::make_unique<ingest::MemoryEventQueue>(kEventQueueCapacity);
+  p->recorder = std::make_unique<CallRecorder>(*p->events, *p->identities);
+  p->observers = std::make_unique<FanOutObserver>(p->recorder.get(), options_.observer);
+  p->log_writer = std::make_unique<S3LogWriter>(*p->s3, clock);
+  delivery::Deliverer::Options dopt;
+  dopt.delivery_interval = options_.delivery_interval;
+  dopt.poll_interval = std::min<Duration>(std::chrono::milliseconds(200),
+                                          options_.delivery_interval / 4 + std::chrono::milliseconds(1));
+  p->deliverer = std::make_unique<delivery::Deliverer>(*p->events, *p->trail_directory,
+                                                       *p->log_writer, clock, dopt);
   p->router->AddJsonService({api::kCloudTrailTargetPrefix, "cloudtrail",
-                             "cloudtrail.amazonaws.com", "message", {}});
+                             "cloudtrail.amazonaws.com", "message", p->cloudtrail->Ops()});
   p->router->AddQueryService({"sts", api::kStsNamespace, "sts.amazonaws.com", p->sts->Ops()});
   p->router->AddQueryService({"iam", api::kIamNamespace, "iam.amazonaws.com", p->iam->Ops()});
   p->router->AddQueryService(
@@ -157,7 +208,7 @@ Status Server::Start() {
     out.body = std::move(r.body);
     return out;
   });
-  p->router->SetObserver(options_.observer);
+  p->router->SetObserver(p->observers.get());
 
   api::HttpServer::Options ho;
   ho.host = host;
@@ -178,6 +229,7 @@ Status Server::Start() {
   endpoint_url_ = "http://" + url_host + ":" + std::to_string(p->http->port());
   OT_RETURN_IF_ERROR(iam::Bootstrap(*p->identities, env, dir, endpoint_url_,
                                     options_.management_account_id, &account_id_));
+  p->deliverer->Start();
   OT_RETURN_IF_ERROR(p->http->Start());
   spdlog::info("orgtraild listening on {} (data dir {}, management account {})", endpoint_url_,
                dir, account_id_);
@@ -189,6 +241,9 @@ void Server::Stop() {
   if (!parts_ || !parts_->http) return;
   parts_->http->Stop();
   parts_->http.reset();
+  // Everything recorded before the stop is delivered (one last attempt).
+  Status flushed = parts_->deliverer->Stop();
+  if (!flushed.ok()) spdlog::warn("final delivery incomplete: {}", flushed.ToString());
   spdlog::info("orgtraild stopped");
 }
 
