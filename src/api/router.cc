@@ -56,6 +56,15 @@ Router::Router(Options options, Authenticator& authenticator, const Clock& clock
 
 void Router::AddJsonService(JsonService service) { json_.push_back(std::move(service)); }
 void Router::AddQueryService(QueryService service) { query_.push_back(std::move(service)); }
+void Router::SetInternalHandler(std::string path, HttpHandler handler) {
+  for (auto& [p, h] : internal_) {
+    if (p == path) {
+      h = std::move(handler);
+      return;
+    }
+  }
+  internal_.emplace_back(std::move(path), std::move(handler));
+}
 
 uint64_t Router::BodyLimit(std::string_view method, std::string_view target,
                            const HeaderList& headers) const {
@@ -78,6 +87,13 @@ Route Router::Classify(const HttpRequest& req) const {
     return r;
   }
   if (StartsWith(path, "/_orgtrail/") || path == "/_orgtrail") {
+    for (const auto& [p, h] : internal_) {
+      if (p == path) {
+        r.kind = Route::Kind::kInternal;
+        r.internal = &h;
+        return r;
+      }
+    }
     r.kind = Route::Kind::kInternalNotFound;
     return r;
   }
@@ -191,6 +207,21 @@ HttpResponse Router::Handle(const HttpRequest& req) {
         resp.headers.emplace_back("Content-Type", "application/json");
         resp.headers.emplace_back("x-amzn-RequestId", request_id);
         resp.body = "{\"status\":\"ok\"}";
+        return resp;
+      }
+      case Route::Kind::kInternal: {
+        // orgtrail's own paths are not AWS calls: no record, and a throwing
+        // handler must not produce one either.
+        try {
+          resp = (*route.internal)(req);
+        } catch (const std::exception& e) {
+          spdlog::error("request {} to {} failed: {}", request_id, req.Path(), e.what());
+          resp = HttpResponse{};
+          resp.status = 500;
+          resp.headers.emplace_back("Content-Type", "application/json");
+          resp.body = "{\"message\":\"internal error\"}";
+        }
+        resp.SetHeader("x-amzn-RequestId", request_id);
         return resp;
       }
       case Route::Kind::kInternalNotFound: {

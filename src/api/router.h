@@ -1,9 +1,11 @@
 // Router: the AWS front of orgtraild. Takes every HTTP request from the
 // HttpServer, gives it a request id, answers orgtrail's own paths
-// (/_orgtrail/health), authenticates everything else with SigV4 (failure →
-// the protocol's auth error, nothing executed), picks the protocol and
-// service (aws-compat.md §1.1: X-Amz-Target → JSON 1.1; Action → Query by the
-// scope's service; POST /PutAuditEvents → REST-JSON; otherwise S3), calls
+// (/_orgtrail/health, and the paths given to SetInternalHandler, such as
+// /_orgtrail/clock/advance under --simulated-clock), authenticates everything
+// else with SigV4 (failure → the protocol's auth error, nothing executed),
+// picks the protocol and service (aws-compat.md §1.1: X-Amz-Target → JSON
+// 1.1; Action → Query by the scope's service; POST /PutAuditEvents →
+// REST-JSON; otherwise S3), calls
 // the service's handler with a RequestContext, renders the answer or error in
 // the protocol's shape, and reports the call to the CallObserver.
 //
@@ -37,12 +39,13 @@ inline constexpr char kCloudFormationNamespace[] =
 
 // What Classify() decided about a request (before authentication).
 struct Route {
-  enum class Kind { kHealth, kInternalNotFound, kJson, kQuery, kRestJson, kS3 };
+  enum class Kind { kHealth, kInternal, kInternalNotFound, kJson, kQuery, kRestJson, kS3 };
   Kind kind = Kind::kS3;
   const JsonService* json = nullptr;    // kJson; null for an unknown target prefix
   const QueryService* query = nullptr;  // kQuery; null for an unknown scope service
   std::string operation;                // kJson: from the target; kQuery: Action
   std::string service;                  // SigV4 signing name to verify against
+  const HttpHandler* internal = nullptr;  // kInternal: the handler of the path
 };
 
 class Router {
@@ -60,6 +63,10 @@ class Router {
   void SetS3Handler(S3Handler handler) { s3_ = std::move(handler); }
   // Not owned; may be null. Must outlive the router.
   void SetObserver(CallObserver* observer) { observer_ = observer; }
+  // Answers `path` (exactly, e.g. "/_orgtrail/clock/advance"; must start
+  // with "/_orgtrail/") with `handler`, without SigV4 and without a call
+  // record. Paths under /_orgtrail/ without a handler answer 404.
+  void SetInternalHandler(std::string path, HttpHandler handler);
 
   HttpResponse Handle(const HttpRequest& request);
   // For HttpServer::Options::body_limit.
@@ -88,6 +95,7 @@ class Router {
   std::vector<QueryService> query_;
   S3Handler s3_;
   CallObserver* observer_ = nullptr;
+  std::vector<std::pair<std::string, HttpHandler>> internal_;
 };
 
 }  // namespace orgtrail::api

@@ -141,6 +141,34 @@ TEST_F(RouterTest, HealthNeedsNoAuth) {
   EXPECT_EQ(router_.Handle(Req("GET", "/_orgtrail/metrics", {})).status, 404);
 }
 
+TEST_F(RouterTest, InternalHandlerAnswersItsPathOnly) {
+  int calls = 0;
+  router_.SetInternalHandler("/_orgtrail/clock/advance", [&](const HttpRequest& req) {
+    ++calls;
+    HttpResponse r;
+    r.status = 200;
+    r.body = std::string(req.method) + " " + std::string(req.Query());
+    return r;
+  });
+  auto r = router_.Handle(Req("POST", "/_orgtrail/clock/advance?days=3", {}));
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "POST days=3");
+  EXPECT_EQ(r.Header("x-amzn-RequestId").size(), 36u);
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(auth_.calls, 0);
+  EXPECT_EQ(observer_.count, 0);  // not an AWS call: nothing recorded
+  EXPECT_EQ(router_.Handle(Req("POST", "/_orgtrail/clock", {})).status, 404);
+  EXPECT_EQ(router_.Handle(Req("POST", "/_orgtrail/clock/advance/x", {})).status, 404);
+  EXPECT_EQ(calls, 1);
+
+  router_.SetInternalHandler("/_orgtrail/clock/advance", [](const HttpRequest&) -> HttpResponse {
+    throw std::runtime_error("boom");
+  });
+  auto boom = router_.Handle(Req("POST", "/_orgtrail/clock/advance", {}));
+  EXPECT_EQ(boom.status, 500);
+  EXPECT_EQ(observer_.count, 0);
+}
+
 TEST_F(RouterTest, JsonTargetDispatchesWithContext) {
   auto r = router_.Handle(Json11("TrentService.ListKeys", "{\"Limit\":5}"));
   ASSERT_EQ(r.status, 200) << r.body;

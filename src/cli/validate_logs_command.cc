@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
@@ -13,6 +14,7 @@
 #include "base/time.h"
 #include "catalog/db.h"
 #include "objstore/local_object_store.h"
+#include "validate/aws_client.h"
 #include "validate/object_store_reader.h"
 #include "validate/validator.h"
 
@@ -207,23 +209,59 @@ int RunValidate(const Args& a) {
   o.org_id = a.org_id;
   o.threads = a.threads;
   o.check_unlisted = !a.no_unlisted;
-  if (a.data_dir.empty()) {
-    return fail("validate-logs through the S3 and CloudTrail APIs (--endpoint-url, --profile) is "
-                "not implemented yet; use --data-dir DIR --s3-bucket B [--org-id O]");
+  std::unique_ptr<objstore::LocalObjectStore> store;
+  std::unique_ptr<validate::AwsClient> client;
+  std::unique_ptr<validate::BucketReader> reader;
+  std::unique_ptr<validate::PublicKeySource> keys;
+  if (!a.data_dir.empty()) {
+    if (o.bucket.empty()) return fail("--s3-bucket is required with --data-dir");
+    auto opened = objstore::LocalObjectStore::Open(*Env::Default(), a.data_dir + "/objects");
+    if (!opened.ok()) return fail(opened.status().ToString());
+    store = std::move(opened).value();
+    auto catalog_keys = KeysFromCatalog(a.data_dir);
+    if (!catalog_keys.ok()) return fail(catalog_keys.status().ToString());
+    keys = std::move(catalog_keys).value();
+    reader = std::make_unique<validate::ObjectStoreBucketReader>(*store);
+  } else {
+    auto arn = validate::ParseTrailArn(a.trail_arn);
+    if (!arn) return fail("Invalid trail ARN provided: " + a.trail_arn);
+    auto profile = validate::LoadAwsProfile(a.profile);
+    if (!profile.ok()) return fail(profile.status().message());
+    std::string endpoint = a.endpoint_url;
+    if (endpoint.empty() && std::getenv("AWS_ENDPOINT_URL")) endpoint = std::getenv("AWS_ENDPOINT_URL");
+    if (endpoint.empty()) endpoint = profile->endpoint_url;
+    if (endpoint.empty()) {
+      return fail("No endpoint: pass --endpoint-url, set AWS_ENDPOINT_URL or endpoint_url in the "
+                  "profile, or use --data-dir");
+    }
+    if (Status s = validate::AssumeRoleProfile(*profile, endpoint); !s.ok()) {
+      return fail("AssumeRole failed: " + s.ToString());
+    }
+    auto created = validate::AwsClient::Create(endpoint, profile->credentials);
+    if (!created.ok()) return fail(created.status().message());
+    client = std::move(created).value();
+    auto cloudtrail = std::make_unique<validate::CloudTrailClient>(*client);
+    if (o.bucket.empty()) {
+      auto trail = cloudtrail->DescribeTrail(arn->home_region, a.trail_arn);
+      if (!trail.ok()) return fail(trail.status().ToString());
+      o.bucket = trail->bucket;
+      if (o.prefix.empty()) o.prefix = trail->prefix;
+      if (trail->is_org && o.org_id.empty()) {
+        auto org = validate::DescribeOrganizationId(*client);
+        if (!org.ok()) return fail("DescribeOrganization failed: " + org.status().ToString());
+        o.org_id = *org;
+      }
+    }
+    reader = std::make_unique<validate::S3BucketReader>(*client, arn->home_region);
+    keys = std::move(cloudtrail);
   }
-  if (o.bucket.empty()) return fail("--s3-bucket is required with --data-dir");
-  auto store = objstore::LocalObjectStore::Open(*Env::Default(), a.data_dir + "/objects");
-  if (!store.ok()) return fail(store.status().ToString());
-  auto keys = KeysFromCatalog(a.data_dir);
-  if (!keys.ok()) return fail(keys.status().ToString());
-  validate::ObjectStoreBucketReader reader(**store);
   if (!a.json) {
     std::printf("Validating log files for trail %s between %s and %s\n\n", a.trail_arn.c_str(),
                 FormatIso8601(o.start).c_str(), FormatIso8601(o.end).c_str());
     std::fflush(stdout);
   }
   Printer printer(a.verbose, a.json);
-  validate::Validator v(reader, **keys, o);
+  validate::Validator v(*reader, *keys, o);
   auto report = v.Run(&printer);
   printer.ClearProgress();
   if (!report.ok()) return fail(report.status().message());
@@ -246,8 +284,10 @@ void AddValidateLogsCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--end-time", args->end_time, "validate files delivered on or before (default: now)");
   cmd->add_option("--account-id", args->accounts, "account to validate (repeatable; default: all members of an organization trail)");
   cmd->add_option("--region", args->regions, "delivery region to validate (repeatable; default: all found)");
-  cmd->add_option("--endpoint-url", args->endpoint_url, "orgtraild endpoint (API mode)");
-  cmd->add_option("--profile", args->profile, "AWS CLI profile (API mode)");
+  cmd->add_option("--endpoint-url", args->endpoint_url,
+                  "orgtraild endpoint (API mode; default: $AWS_ENDPOINT_URL or the profile's endpoint_url)");
+  cmd->add_option("--profile", args->profile,
+                  "AWS CLI profile (API mode; static keys or role_arn + source_profile)");
   cmd->add_option("--s3-bucket", args->s3_bucket, "bucket holding the trail's files");
   cmd->add_option("--s3-prefix", args->s3_prefix, "the trail's S3 key prefix");
   cmd->add_option("--org-id", args->org_id, "organization id for organization trails (o-...)");

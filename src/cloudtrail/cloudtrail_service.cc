@@ -99,6 +99,33 @@ auth::JsonOps CloudTrailService::Ops() {
     return
         [this, m](const auth::RequestContext& ctx, const Json& in) { return (this->*m)(ctx, in); };
   };
+  // Identity-policy check first: cloudtrail:<Op> on the trail's ARN.
+  auto authorized = [this](const std::string& op, auth::JsonHandler h) -> auth::JsonHandler {
+    return [this, op, h](const auth::RequestContext& ctx, const Json& in) -> Result<Json> {
+      iam::AuthzCheck check;
+      check.action = "cloudtrail:";
+      check.action += op;
+      check.resource = "*";
+      const std::string& account = ctx.principal.account_id;
+      for (const char* member : {"Name", "TrailName", "ResourceId"}) {
+        if (!in.is_object() || !in.contains(member) || !in[member].is_string()) continue;
+        const std::string ref = in[member].get<std::string>();
+        if (ref.rfind("arn:", 0) == 0) {
+          check.resource = ref;
+        } else {
+          check.resource = "arn:aws:cloudtrail:";
+          check.resource.append(ctx.region).append(":").append(account).append(":trail/");
+          check.resource.append(ref);
+        }
+        break;
+      }
+      check.resource_account = account;
+      check.style = iam::DenyStyle::kJson;
+      const iam::Authorizer& a = authorizer_ != nullptr ? *authorizer_ : iam::Authorizer::Default();
+      OT_RETURN_IF_ERROR(a.Authorize(ctx, check));
+      return h(ctx, in);
+    };
+  };
   ops["CreateTrail"] = bind(&CloudTrailService::CreateTrail);
   ops["GetTrail"] = bind(&CloudTrailService::GetTrail);
   ops["DescribeTrails"] = bind(&CloudTrailService::DescribeTrails);
@@ -113,6 +140,8 @@ auth::JsonOps CloudTrailService::Ops() {
   ops["AddTags"] = bind(&CloudTrailService::AddTags);
   ops["ListTags"] = bind(&CloudTrailService::ListTags);
   ops["RemoveTags"] = bind(&CloudTrailService::RemoveTags);
+  ops["ListPublicKeys"] = bind(&CloudTrailService::ListPublicKeys);
+  for (auto& [name, handler] : ops) handler = authorized(name, handler);
   return ops;
 }
 
@@ -414,28 +443,42 @@ Result<Json> CloudTrailService::GetTrailStatus(const auth::RequestContext& ctx, 
 Result<Json> CloudTrailService::StartLogging(const auth::RequestContext& ctx, const Json& in) {
   OT_RETURN_IF_ERROR(RequireObject(in));
   OT_ASSIGN_OR_RETURN(std::string ref, TrailRef(in, "Name"));
-  std::lock_guard<std::mutex> lock(mu_);
-  OT_ASSIGN_OR_RETURN(Resolved r, Resolve(ctx, ref));
-  OT_RETURN_IF_ERROR(CheckCanModify(ctx, r, /*check_region=*/true));
-  if (!r.trail.is_logging) {
-    r.trail.is_logging = true;
-    r.trail.start_logging_time = ToUnixSeconds(clock_.Now());
-    OT_RETURN_IF_ERROR(store_.Update(r.trail));
+  bool started = false;
+  std::string arn;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    OT_ASSIGN_OR_RETURN(Resolved r, Resolve(ctx, ref));
+    OT_RETURN_IF_ERROR(CheckCanModify(ctx, r, /*check_region=*/true));
+    if (!r.trail.is_logging) {
+      r.trail.is_logging = true;
+      r.trail.start_logging_time = ToUnixSeconds(clock_.Now());
+      OT_RETURN_IF_ERROR(store_.Update(r.trail));
+      started = r.trail.log_file_validation;
+      arn = r.trail.arn;
+    }
   }
+  if (started && hooks_) hooks_->LoggingStarted(arn);
   return Json::object();
 }
 
 Result<Json> CloudTrailService::StopLogging(const auth::RequestContext& ctx, const Json& in) {
   OT_RETURN_IF_ERROR(RequireObject(in));
   OT_ASSIGN_OR_RETURN(std::string ref, TrailRef(in, "Name"));
-  std::lock_guard<std::mutex> lock(mu_);
-  OT_ASSIGN_OR_RETURN(Resolved r, Resolve(ctx, ref));
-  OT_RETURN_IF_ERROR(CheckCanModify(ctx, r, /*check_region=*/true));
-  if (r.trail.is_logging) {
-    r.trail.is_logging = false;
-    r.trail.stop_logging_time = ToUnixSeconds(clock_.Now());
-    OT_RETURN_IF_ERROR(store_.Update(r.trail));
+  bool stopped = false;
+  std::string arn;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    OT_ASSIGN_OR_RETURN(Resolved r, Resolve(ctx, ref));
+    OT_RETURN_IF_ERROR(CheckCanModify(ctx, r, /*check_region=*/true));
+    if (r.trail.is_logging) {
+      r.trail.is_logging = false;
+      r.trail.stop_logging_time = ToUnixSeconds(clock_.Now());
+      OT_RETURN_IF_ERROR(store_.Update(r.trail));
+      stopped = true;
+      arn = r.trail.arn;
+    }
   }
+  if (stopped && hooks_) hooks_->LoggingStopped(arn);
   return Json::object();
 }
 
@@ -453,7 +496,7 @@ Result<Json> CloudTrailService::UpdateTrail(const auth::RequestContext& ctx, con
   OT_ASSIGN_OR_RETURN(auto org_trail, OptBool(in, "IsOrganizationTrail"));
   OT_ASSIGN_OR_RETURN(auto key_ref, OptString(in, "KmsKeyId"));
 
-  std::lock_guard<std::mutex> lock(mu_);
+  std::unique_lock<std::mutex> lock(mu_);
   OT_ASSIGN_OR_RETURN(Resolved r, Resolve(ctx, ref));
   OT_RETURN_IF_ERROR(CheckCanModify(ctx, r, /*check_region=*/true));
   TrailRecord t = r.trail;
@@ -481,16 +524,25 @@ Result<Json> CloudTrailService::UpdateTrail(const auth::RequestContext& ctx, con
     OT_ASSIGN_OR_RETURN(t.kms_key_arn, CheckBucketAndKey(ctx, t.bucket, ref_to_check));
   }
   OT_RETURN_IF_ERROR(store_.Update(t));
+  const bool was_on = r.trail.log_file_validation, now_on = t.log_file_validation;
+  lock.unlock();
+  if (hooks_ && was_on && !now_on) hooks_->ValidationDisabled(t.arn);
+  if (hooks_ && !was_on && now_on && t.is_logging) hooks_->LoggingStarted(t.arn);
   return TrailResponseJson(t);
 }
 
 Result<Json> CloudTrailService::DeleteTrail(const auth::RequestContext& ctx, const Json& in) {
   OT_RETURN_IF_ERROR(RequireObject(in));
   OT_ASSIGN_OR_RETURN(std::string ref, TrailRef(in, "Name"));
-  std::lock_guard<std::mutex> lock(mu_);
-  OT_ASSIGN_OR_RETURN(Resolved r, Resolve(ctx, ref));
-  OT_RETURN_IF_ERROR(CheckCanModify(ctx, r, /*check_region=*/true));
-  OT_RETURN_IF_ERROR(store_.Delete(r.trail.arn));
+  std::string arn;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    OT_ASSIGN_OR_RETURN(Resolved r, Resolve(ctx, ref));
+    OT_RETURN_IF_ERROR(CheckCanModify(ctx, r, /*check_region=*/true));
+    OT_RETURN_IF_ERROR(store_.Delete(r.trail.arn));
+    arn = r.trail.arn;
+  }
+  if (hooks_) hooks_->LoggingStopped(arn);
   return Json::object();
 }
 
@@ -574,6 +626,35 @@ Result<Json> CloudTrailService::ListTags(const auth::RequestContext& ctx, const 
 }
 
 // ---------------------------------------------------------------- delivery
+
+namespace {
+
+// A JSON 1.1 timestamp: epoch seconds (botocore's default) or ISO-8601.
+Result<std::optional<TimePoint>> OptTimestamp(const Json& in, const char* name) {
+  auto it = in.find(name);
+  if (it == in.end() || it->is_null()) return std::optional<TimePoint>();
+  if (it->is_number()) return std::optional<TimePoint>(FromUnixSeconds(it->get<double>()));
+  if (it->is_string()) {
+    if (auto t = ParseIso8601(it->get<std::string>())) return std::optional<TimePoint>(*t);
+  }
+  return Status::Error("SerializationException",
+                       std::string("Invalid timestamp for ") + name + ".");
+}
+
+}  // namespace
+
+Result<Json> CloudTrailService::ListPublicKeys(const auth::RequestContext& ctx, const Json& in) {
+  OT_RETURN_IF_ERROR(RequireObject(in));
+  OT_ASSIGN_OR_RETURN(auto start, OptTimestamp(in, "StartTime"));
+  OT_ASSIGN_OR_RETURN(auto end, OptTimestamp(in, "EndTime"));
+  if (!hooks_) {
+    return Status::Error("UnsupportedOperationException",
+                         "Log file integrity validation is not configured.");
+  }
+  if (!start && end) start = end;  // keys valid at EndTime
+  OT_ASSIGN_OR_RETURN(OrderedJson out, hooks_->ListPublicKeys(ctx.region, start, end));
+  return ParseJson(out.dump());
+}
 
 Result<std::vector<LoggingTrail>> CloudTrailService::LoggingTrails() {
   std::lock_guard<std::mutex> lock(mu_);

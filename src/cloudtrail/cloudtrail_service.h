@@ -31,7 +31,9 @@
 #include "base/time.h"
 #include "catalog/db.h"
 #include "cloudtrail/directories.h"
+#include "cloudtrail/integrity_hooks.h"
 #include "cloudtrail/trail_store.h"
+#include "iam/authorizer.h"
 
 namespace orgtrail::cloudtrail {
 
@@ -75,8 +77,19 @@ class CloudTrailService {
 
   // JSON 1.1 operations: CreateTrail, GetTrail, DescribeTrails, ListTrails,
   // GetTrailStatus, StartLogging, StopLogging, UpdateTrail, DeleteTrail,
-  // PutEventSelectors, GetEventSelectors, AddTags, ListTags, RemoveTags.
+  // PutEventSelectors, GetEventSelectors, AddTags, ListTags, RemoveTags,
+  // ListPublicKeys.
   auth::JsonOps Ops();
+
+  // Every operation is first authorized as cloudtrail:<Operation> on the
+  // trail's ARN ("*" when the input names none) against the caller's
+  // identity policies (iam::Authorizer::Default() when unset). Must outlive
+  // the service; call before serving requests.
+  void SetAuthorizer(const iam::Authorizer* authorizer) { authorizer_ = authorizer; }
+
+  // Plugs in log-file integrity (not owned; may be null: ListPublicKeys then
+  // fails with UnsupportedOperationException). Call before serving.
+  void SetIntegrityHooks(IntegrityHooks* hooks) { hooks_ = hooks; }
 
   Result<Json> CreateTrail(const auth::RequestContext& ctx, const Json& in);
   Result<Json> GetTrail(const auth::RequestContext& ctx, const Json& in);
@@ -92,6 +105,7 @@ class CloudTrailService {
   Result<Json> AddTags(const auth::RequestContext& ctx, const Json& in);
   Result<Json> ListTags(const auth::RequestContext& ctx, const Json& in);
   Result<Json> RemoveTags(const auth::RequestContext& ctx, const Json& in);
+  Result<Json> ListPublicKeys(const auth::RequestContext& ctx, const Json& in);
 
   // --- For delivery ---
   // Every trail whose logging is on (a stopped trail receives nothing new).
@@ -129,6 +143,8 @@ class CloudTrailService {
   BucketDirectory& buckets_;
   KeyDirectory& keys_;
   const Clock& clock_;
+  const iam::Authorizer* authorizer_ = nullptr;
+  IntegrityHooks* hooks_ = nullptr;
   std::mutex mu_;
 };
 

@@ -552,3 +552,75 @@ TEST_F(CloudTrailServiceTest, StatePersistsInCatalog) {
 
 }  // namespace
 }  // namespace orgtrail::cloudtrail
+
+namespace orgtrail::cloudtrail {
+namespace {
+
+// Records hook calls; checks they run without the service mutex held by
+// calling back into the service (which would deadlock otherwise).
+class RecordingHooks : public IntegrityHooks {
+ public:
+  explicit RecordingHooks(CloudTrailService*& svc) : svc_(svc) {}
+  void LoggingStarted(const std::string& arn) override { Note("started " + arn); }
+  void LoggingStopped(const std::string& arn) override { Note("stopped " + arn); }
+  void ValidationDisabled(const std::string& arn) override { Note("disabled " + arn); }
+  Result<OrderedJson> ListPublicKeys(const std::string& region, std::optional<TimePoint> start,
+                                     std::optional<TimePoint> end) override {
+    Note("keys " + region + " " + (start ? std::to_string(ToUnixSeconds(*start)) : "-") + " " +
+         (end ? std::to_string(ToUnixSeconds(*end)) : "-"));
+    OrderedJson out = {{"PublicKeyList", OrderedJson::array({{{"Fingerprint", "f"}}})}};
+    return out;
+  }
+  void Note(const std::string& what) {
+    calls.push_back(what);
+    (void)svc_->LoggingTrails();  // re-entrancy: must not deadlock
+  }
+  std::vector<std::string> calls;
+
+ private:
+  CloudTrailService*& svc_;
+};
+
+class IntegrityHooksTest : public CloudTrailServiceTest {
+ protected:
+  IntegrityHooksTest() : raw_(svc_.get()), hooks_(raw_) {}
+  CloudTrailService* raw_;
+  RecordingHooks hooks_;
+};
+
+TEST_F(IntegrityHooksTest, ListPublicKeysWithoutHooksIsUnsupported) {
+  EXPECT_EQ(Err("ListPublicKeys", Ctx(kMember), Json::object()), "UnsupportedOperationException");
+}
+
+TEST_F(IntegrityHooksTest, ListPublicKeysDelegatesWithRegionAndTimes) {
+  svc_->SetIntegrityHooks(&hooks_);
+  Json out = Ok("ListPublicKeys", Ctx(kMember, kOther), {{"StartTime", 1700000000}, {"EndTime", 1700003600.5}});
+  EXPECT_EQ(out["PublicKeyList"][0]["Fingerprint"], "f");
+  Ok("ListPublicKeys", Ctx(kMember), Json::object());
+  Ok("ListPublicKeys", Ctx(kMember), {{"StartTime", "2023-11-14T22:13:20Z"}});
+  EXPECT_EQ(Err("ListPublicKeys", Ctx(kMember), {{"StartTime", true}}), "SerializationException");
+  EXPECT_EQ(hooks_.calls, (std::vector<std::string>{"keys eu-west-1 1700000000 1700003600",
+                                                    "keys us-east-1 - -",
+                                                    "keys us-east-1 1700000000 -"}));
+}
+
+TEST_F(IntegrityHooksTest, LifecycleHooks) {
+  svc_->SetIntegrityHooks(&hooks_);
+  CreateOrgTrail();
+  EXPECT_TRUE(hooks_.calls.empty());  // CreateTrail does not start logging
+  Ok("StartLogging", Ctx(kMgmt), {{"Name", "org-trail"}});
+  Ok("StartLogging", Ctx(kMgmt), {{"Name", "org-trail"}});  // already logging: no call
+  Ok("UpdateTrail", Ctx(kMgmt), {{"Name", "org-trail"}, {"EnableLogFileValidation", false}});
+  Ok("UpdateTrail", Ctx(kMgmt), {{"Name", "org-trail"}, {"EnableLogFileValidation", true}});
+  Ok("StopLogging", Ctx(kMgmt), {{"Name", "org-trail"}});
+  Ok("StopLogging", Ctx(kMgmt), {{"Name", "org-trail"}});  // already stopped: no call
+  Err("StopLogging", Ctx(kMember), {{"Name", kOrgArn}});   // refused: no call
+  Ok("DeleteTrail", Ctx(kMgmt), {{"Name", "org-trail"}});
+  std::string a = kOrgArn;
+  EXPECT_EQ(hooks_.calls, (std::vector<std::string>{"started " + a, "disabled " + a,
+                                                    "started " + a, "stopped " + a,
+                                                    "stopped " + a}));
+}
+
+}  // namespace
+}  // namespace orgtrail::cloudtrail

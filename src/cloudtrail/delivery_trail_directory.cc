@@ -21,6 +21,7 @@ std::vector<delivery::TrailTarget> DeliveryTrailDirectory::LoggingTrails() {
     d.multi_region = t.multi_region;
     d.include_global_events = t.include_global;
     d.logging = true;
+    d.log_file_validation = t.log_file_validation;
     auto filter = t.advanced_selectors
                       ? delivery::EventFilter::FromJson(Json(nullptr), t.selectors)
                       : delivery::EventFilter::FromJson(t.selectors, Json(nullptr));

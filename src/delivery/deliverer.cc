@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "crypto/hash.h"
 #include "delivery/key_names.h"
 #include "delivery/log_file.h"
 #include "delivery/router.h"
@@ -124,7 +125,20 @@ void Deliverer::Seal(const BatchKey& key, Batch& batch, TimePoint now) {
   // Key and bytes are fixed here, before any write, so retries are identical.
   f.key = LogFileKey(f.trail.s3_key_prefix, f.trail.is_org ? f.trail.org_id : std::string(),
                      key.account_id, key.region, now, NewLogFileUnique());
-  f.gzip = Gzip(BuildLogFile(records));
+  std::string json = BuildLogFile(records);
+  if (f.trail.log_file_validation && options_.on_delivered) {
+    f.info.account_id = key.account_id;
+    f.info.region = key.region;
+    f.info.key = f.key;
+    f.info.sha256_hex = crypto::Sha256Hex(json);
+    f.info.newest_event_time = records.front()->event_time;
+    f.info.oldest_event_time = records.front()->event_time;
+    for (const ingest::Event* e : records) {
+      f.info.newest_event_time = std::max(f.info.newest_event_time, e->event_time);
+      f.info.oldest_event_time = std::min(f.info.oldest_event_time, e->event_time);
+    }
+  }
+  f.gzip = Gzip(json);
   f.records = records.size();
   f.next_attempt = now;
   pending_.push_back(std::move(f));
@@ -138,6 +152,7 @@ Status Deliverer::Attempt(PendingFile& f, TimePoint now) {
   if (s.ok()) {
     ++stats_.delivered_files;
     stats_.delivered_records += f.records;
+    if (f.trail.log_file_validation && options_.on_delivered) options_.on_delivered(f.trail, f.info);
     return s;
   }
   ++stats_.failed_attempts;

@@ -17,6 +17,7 @@
 #include <atomic>
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -35,6 +36,18 @@ namespace orgtrail::delivery {
 
 class Deliverer {
  public:
+  // One log file after its successful write (the digest writer's input).
+  struct DeliveredFile {
+    std::string account_id, region;  // the file's chain
+    std::string key;
+    std::string sha256_hex;  // of the uncompressed bytes
+    TimePoint newest_event_time{}, oldest_event_time{};
+  };
+  // Called on the delivery thread, under the deliverer's lock, after every
+  // successful PutLogObject of a trail with log_file_validation (at most
+  // once per file). Must not call back into the Deliverer.
+  using DeliveredHook = std::function<void(const TrailTarget&, const DeliveredFile&)>;
+
   struct Options {
     Duration delivery_interval = std::chrono::minutes(5);
     size_t max_batch_bytes = size_t{5} << 20;  // uncompressed {"Records":[...]}
@@ -42,6 +55,8 @@ class Deliverer {
     Duration max_retry_backoff = std::chrono::minutes(5);
     // Real time the worker thread waits for new events between ticks.
     Duration poll_interval = std::chrono::milliseconds(200);
+    // Optional: see DeliveredHook.
+    DeliveredHook on_delivered;
   };
 
   struct Stats {
@@ -95,6 +110,7 @@ class Deliverer {
     std::string key;
     std::string gzip;
     size_t records = 0;
+    DeliveredFile info;  // filled only for trails with log_file_validation
     int attempts = 0;
     TimePoint next_attempt{};
     Duration backoff{};

@@ -4,6 +4,7 @@
 
 #include <set>
 
+#include "crypto/hash.h"
 #include "delivery/fake_trails_testutil.h"
 #include "delivery/key_names.h"
 #include "delivery/log_file.h"
@@ -124,6 +125,42 @@ TEST_F(DelivererTest, FailedWriteRetriedWithSameKeyAndBytesWithBackoff) {
   EXPECT_EQ(s.delivered_records, 2u);
   EXPECT_EQ(s.failed_attempts, 3u);
   EXPECT_EQ(s.pending_files, 0u);
+}
+
+TEST_F(DelivererTest, DeliveredHookReportsValidatedTrailsAfterSuccessOnly) {
+  dir_.trails[0].log_file_validation = true;
+  std::vector<std::pair<std::string, Deliverer::DeliveredFile>> seen;
+  options_.on_delivered = [&](const TrailTarget& t, const Deliverer::DeliveredFile& f) {
+    seen.emplace_back(t.trail_arn, f);
+  };
+  writer_.failures_left = 1;
+  Deliverer d(queue_, dir_, writer_, clock_, options_);
+  const TimePoint t0 = clock_.Now();
+  Append({Ev(kDev, "eu-west-1", t0 + seconds(3), 1), Ev(kDev, "eu-west-1", t0, 2),
+          Ev(kDev, "eu-west-1", t0 + seconds(1), 3)});
+  EXPECT_FALSE(d.Flush().ok());  // the failed attempt is not reported
+  EXPECT_TRUE(seen.empty());
+  ASSERT_TRUE(d.Flush().ok());
+  ASSERT_EQ(seen.size(), 1u);
+  ASSERT_EQ(writer_.objects.size(), 1u);
+  const auto& [key, gz] = *writer_.objects.begin();
+  const Deliverer::DeliveredFile& f = seen[0].second;
+  EXPECT_EQ(seen[0].first, dir_.trails[0].trail_arn);
+  EXPECT_EQ(f.key, key);
+  EXPECT_EQ(f.account_id, kDev);
+  EXPECT_EQ(f.region, "eu-west-1");
+  Result<std::string> body = Gunzip(gz);
+  ASSERT_TRUE(body.ok());
+  EXPECT_EQ(f.sha256_hex, crypto::Sha256Hex(*body));
+  EXPECT_EQ(f.oldest_event_time, t0);
+  EXPECT_EQ(f.newest_event_time, t0 + seconds(3));
+
+  // Without validation nothing is reported.
+  dir_.trails[0].log_file_validation = false;
+  Append({Ev(kDev, "eu-west-1", t0, 4)});
+  ASSERT_TRUE(d.Flush().ok());
+  EXPECT_EQ(writer_.objects.size(), 2u);
+  EXPECT_EQ(seen.size(), 1u);
 }
 
 TEST_F(DelivererTest, BackoffIsCapped) {

@@ -28,6 +28,7 @@ struct TrailTarget {
   bool multi_region = false;
   bool include_global_events = true;
   bool logging = false;
+  bool log_file_validation = false;  // digests are written for its log files
   EventFilter filter;
 };
 

@@ -55,35 +55,97 @@ Result<OrderedJson> Page(const auth::QueryParams& p, const std::vector<T>& items
 IamService::IamService(IdentityStore& store, const Clock& clock) : store_(store), clock_(clock) {}
 
 auth::QueryOps IamService::Ops() {
-  static const std::pair<const char*, Handler> kTable[] = {
-      {"CreateRole", &IamService::CreateRole},
-      {"GetRole", &IamService::GetRole},
-      {"DeleteRole", &IamService::DeleteRole},
-      {"ListRoles", &IamService::ListRoles},
-      {"UpdateAssumeRolePolicy", &IamService::UpdateAssumeRolePolicy},
-      {"PutRolePolicy", &IamService::PutRolePolicy},
-      {"GetRolePolicy", &IamService::GetRolePolicy},
-      {"DeleteRolePolicy", &IamService::DeleteRolePolicy},
-      {"ListRolePolicies", &IamService::ListRolePolicies},
-      {"CreateUser", &IamService::CreateUser},
-      {"GetUser", &IamService::GetUser},
-      {"DeleteUser", &IamService::DeleteUser},
-      {"ListUsers", &IamService::ListUsers},
-      {"CreateAccessKey", &IamService::CreateAccessKey},
-      {"DeleteAccessKey", &IamService::DeleteAccessKey},
-      {"UpdateAccessKey", &IamService::UpdateAccessKey},
-      {"ListAccessKeys", &IamService::ListAccessKeys},
+  struct Entry {
+    const char* name;
+    Handler handler;
+    Target target;
+  };
+  static const Entry kTable[] = {
+      {"CreateRole", &IamService::CreateRole, Target::kRole},
+      {"GetRole", &IamService::GetRole, Target::kRole},
+      {"DeleteRole", &IamService::DeleteRole, Target::kRole},
+      {"ListRoles", &IamService::ListRoles, Target::kNone},
+      {"UpdateAssumeRolePolicy", &IamService::UpdateAssumeRolePolicy, Target::kRole},
+      {"PutRolePolicy", &IamService::PutRolePolicy, Target::kRole},
+      {"GetRolePolicy", &IamService::GetRolePolicy, Target::kRole},
+      {"DeleteRolePolicy", &IamService::DeleteRolePolicy, Target::kRole},
+      {"ListRolePolicies", &IamService::ListRolePolicies, Target::kRole},
+      {"CreateUser", &IamService::CreateUser, Target::kUser},
+      {"GetUser", &IamService::GetUser, Target::kKeyOwner},
+      {"DeleteUser", &IamService::DeleteUser, Target::kUser},
+      {"ListUsers", &IamService::ListUsers, Target::kNone},
+      {"PutUserPolicy", &IamService::PutUserPolicy, Target::kUser},
+      {"GetUserPolicy", &IamService::GetUserPolicy, Target::kUser},
+      {"DeleteUserPolicy", &IamService::DeleteUserPolicy, Target::kUser},
+      {"ListUserPolicies", &IamService::ListUserPolicies, Target::kUser},
+      {"CreateAccessKey", &IamService::CreateAccessKey, Target::kKeyOwner},
+      {"DeleteAccessKey", &IamService::DeleteAccessKey, Target::kKeyOwner},
+      {"UpdateAccessKey", &IamService::UpdateAccessKey, Target::kKeyOwner},
+      {"ListAccessKeys", &IamService::ListAccessKeys, Target::kKeyOwner},
   };
   auth::QueryOps ops;
-  for (const auto& [name, fn] : kTable) {
-    Handler h = fn;
-    ops[name] = [this, h](const auth::RequestContext& c,
-                          const auth::QueryParams& p) -> Result<OrderedJson> {
+  for (const auto& e : kTable) {
+    Handler h = e.handler;
+    std::string action = std::string("iam:") + e.name;
+    Target target = e.target;
+    ops[e.name] = [this, h, action, target](const auth::RequestContext& c,
+                                            const auth::QueryParams& p) -> Result<OrderedJson> {
       OT_RETURN_IF_ERROR(RequireAccountCaller(c));
+      OT_RETURN_IF_ERROR(AuthorizeCall(c, p, action, target));
       return (this->*h)(c, p);
     };
   }
   return ops;
+}
+
+const Authorizer& IamService::authorizer() const {
+  return authorizer_ != nullptr ? *authorizer_ : Authorizer::Default();
+}
+
+std::string IamService::TargetArn(const auth::RequestContext& ctx, const auth::QueryParams& p,
+                                  Target target) {
+  const std::string& account = ctx.principal.account_id;
+  auto path_of = [&]() {
+    auto path = OptParam(p, "Path");
+    return path && IsValidIamPath(*path) ? *path : std::string("/");
+  };
+  switch (target) {
+    case Target::kNone:
+      return "*";
+    case Target::kRole: {
+      auto name = OptParam(p, "RoleName");
+      if (!name) return "*";
+      auto role = store_.GetRole(account, *name);
+      if (role.ok()) return role->arn;
+      return IdentityStore::RoleArn(account, path_of(), *name);
+    }
+    case Target::kUser:
+    case Target::kKeyOwner: {
+      auto name = OptParam(p, "UserName");
+      if (!name) {
+        if (target != Target::kKeyOwner) return "*";
+        // Without UserName a session names nobody: the operation answers
+        // ValidationError before anything is authorized.
+        if (ctx.principal.type == auth::PrincipalType::kAssumedRole) return "";
+        return ctx.principal.arn;  // the caller itself
+      }
+      auto user = store_.GetUser(account, *name);
+      if (user.ok()) return user->arn;
+      return IdentityStore::UserArn(account, path_of(), *name);
+    }
+  }
+  return "*";
+}
+
+Status IamService::AuthorizeCall(const auth::RequestContext& ctx, const auth::QueryParams& p,
+                                 const std::string& action, Target target) {
+  AuthzCheck check;
+  check.action = action;
+  check.resource = TargetArn(ctx, p, target);
+  if (check.resource.empty()) return Status::Ok();  // the handler refuses the input
+  check.resource_account = ctx.principal.account_id;
+  check.style = DenyStyle::kQuery;
+  return authorizer().Authorize(ctx, check);
 }
 
 OrderedJson IamService::RoleToJson(const RoleRecord& role) {
@@ -207,6 +269,48 @@ Result<OrderedJson> IamService::ListRolePolicies(const auth::RequestContext& ctx
                                                  const auth::QueryParams& p) {
   OT_ASSIGN_OR_RETURN(std::string role, ReqName(p, "RoleName", 1, 64));
   OT_ASSIGN_OR_RETURN(auto names, store_.ListRolePolicies(ctx.principal.account_id, role));
+  return Page(
+      p, names, [](const std::string& n) { return ToLower(n); }, "PolicyNames",
+      [](const std::string& n) { return OrderedJson(n); });
+}
+
+// ---------------------------------------------------------------- user policies
+
+Result<OrderedJson> IamService::PutUserPolicy(const auth::RequestContext& ctx,
+                                              const auth::QueryParams& p) {
+  OT_ASSIGN_OR_RETURN(std::string user, ReqName(p, "UserName", 1, 128));
+  OT_ASSIGN_OR_RETURN(std::string policy, ReqName(p, "PolicyName", 1, 128));
+  OT_ASSIGN_OR_RETURN(std::string doc, ReqParam(p, "PolicyDocument"));
+  OT_ASSIGN_OR_RETURN(auto parsed, ValidatePolicyDocument(doc, PolicyKind::kIdentity));
+  (void)parsed;
+  OT_RETURN_IF_ERROR(store_.PutUserPolicy(ctx.principal.account_id, user, policy, doc));
+  return OrderedJson::object();
+}
+
+Result<OrderedJson> IamService::GetUserPolicy(const auth::RequestContext& ctx,
+                                              const auth::QueryParams& p) {
+  OT_ASSIGN_OR_RETURN(std::string user, ReqName(p, "UserName", 1, 128));
+  OT_ASSIGN_OR_RETURN(std::string policy, ReqName(p, "PolicyName", 1, 128));
+  OT_ASSIGN_OR_RETURN(auto up, store_.GetUserPolicy(ctx.principal.account_id, user, policy));
+  OrderedJson out = OrderedJson::object();
+  out["UserName"] = up.user_name;
+  out["PolicyName"] = up.policy_name;
+  out["PolicyDocument"] = UriEncode(up.document);
+  return out;
+}
+
+Result<OrderedJson> IamService::DeleteUserPolicy(const auth::RequestContext& ctx,
+                                                 const auth::QueryParams& p) {
+  OT_ASSIGN_OR_RETURN(std::string user, ReqName(p, "UserName", 1, 128));
+  OT_ASSIGN_OR_RETURN(std::string policy, ReqName(p, "PolicyName", 1, 128));
+  OT_RETURN_IF_ERROR(store_.DeleteUserPolicy(ctx.principal.account_id, user, policy));
+  return OrderedJson::object();
+}
+
+Result<OrderedJson> IamService::ListUserPolicies(const auth::RequestContext& ctx,
+                                                 const auth::QueryParams& p) {
+  OT_ASSIGN_OR_RETURN(std::string user, ReqName(p, "UserName", 1, 128));
+  OT_ASSIGN_OR_RETURN(auto names, store_.ListUserPolicies(ctx.principal.account_id, user));
   return Page(
       p, names, [](const std::string& n) { return ToLower(n); }, "PolicyNames",
       [](const std::string& n) { return OrderedJson(n); });

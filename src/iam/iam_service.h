@@ -1,9 +1,11 @@
 // IamService: the IAM operations orgtrail serves over the Query protocol
 // (namespace https://iam.amazonaws.com/doc/2010-05-08/): roles and their
-// trust policies, inline role policies, users and access keys. Every call
-// is scoped to the caller's account (ctx.principal.account_id): a principal
-// never sees or changes another account's IAM. Identity-policy
-// authorization of the caller is not done yet (a later issue wires policy/).
+// trust policies, inline role and user policies, users and access keys.
+// Every call is scoped to the caller's account (ctx.principal.account_id): a
+// principal never sees or changes another account's IAM. Every call is
+// authorized by the Authorizer as iam:<Operation> on the role or user ARN it
+// is about ("*" for the List operations), against the caller's identity
+// policies (root: implicit allow-all); denials answer AccessDenied (403).
 // Policy documents in responses are RFC 3986 percent-encoded, as AWS sends
 // them. Ops() hands the operation table to api/.
 //
@@ -12,6 +14,7 @@
 
 #include "auth/service_ops.h"
 #include "base/time.h"
+#include "iam/authorizer.h"
 #include "iam/identity_store.h"
 
 namespace orgtrail::iam {
@@ -25,6 +28,10 @@ class IamService {
 
   auth::QueryOps Ops();
 
+  // The authorizer to use (Authorizer::Default() when unset); must outlive
+  // the service. Call before serving requests.
+  void SetAuthorizer(const Authorizer* authorizer) { authorizer_ = authorizer; }
+
   using Handler = Result<OrderedJson> (IamService::*)(const auth::RequestContext&,
                                                       const auth::QueryParams&);
   Result<OrderedJson> CreateRole(const auth::RequestContext&, const auth::QueryParams&);
@@ -37,6 +44,10 @@ class IamService {
   Result<OrderedJson> GetRolePolicy(const auth::RequestContext&, const auth::QueryParams&);
   Result<OrderedJson> DeleteRolePolicy(const auth::RequestContext&, const auth::QueryParams&);
   Result<OrderedJson> ListRolePolicies(const auth::RequestContext&, const auth::QueryParams&);
+  Result<OrderedJson> PutUserPolicy(const auth::RequestContext&, const auth::QueryParams&);
+  Result<OrderedJson> GetUserPolicy(const auth::RequestContext&, const auth::QueryParams&);
+  Result<OrderedJson> DeleteUserPolicy(const auth::RequestContext&, const auth::QueryParams&);
+  Result<OrderedJson> ListUserPolicies(const auth::RequestContext&, const auth::QueryParams&);
   Result<OrderedJson> CreateUser(const auth::RequestContext&, const auth::QueryParams&);
   Result<OrderedJson> GetUser(const auth::RequestContext&, const auth::QueryParams&);
   Result<OrderedJson> DeleteUser(const auth::RequestContext&, const auth::QueryParams&);
@@ -51,12 +62,22 @@ class IamService {
   static OrderedJson UserToJson(const UserRecord& user);
 
  private:
+  // What an operation's resource ARN names: nothing ("*"), the RoleName's
+  // role, the UserName's user, or the UserName's user else the caller.
+  enum class Target { kNone, kRole, kUser, kKeyOwner };
+  std::string TargetArn(const auth::RequestContext& ctx, const auth::QueryParams& p,
+                        Target target);
+  Status AuthorizeCall(const auth::RequestContext& ctx, const auth::QueryParams& p,
+                       const std::string& action, Target target);
+  const Authorizer& authorizer() const;
+
   // The user a key operation is about: UserName if given, else the caller
   // (root -> "", IAM user -> its name); an assumed role must name a user.
   Result<std::string> KeyOwner(const auth::RequestContext& ctx, const auth::QueryParams& params);
 
   IdentityStore& store_;
   const Clock& clock_;
+  const Authorizer* authorizer_ = nullptr;
 };
 
 }  // namespace orgtrail::iam

@@ -17,7 +17,8 @@ constexpr char kTrust[] =
 
 class IamServiceTest : public ::testing::Test {
  protected:
-  IamServiceTest() : iam_(*w_.store, w_.clock), ops_(iam_.Ops()) {
+  IamServiceTest() : authz_(*w_.store), iam_(*w_.store, w_.clock), ops_(iam_.Ops()) {
+    iam_.SetAuthorizer(&authz_);
     a_ = w_.Root(kA);
     b_ = w_.Root(kB);
   }
@@ -32,6 +33,7 @@ class IamServiceTest : public ::testing::Test {
   }
 
   IdentityWorld w_;
+  Authorizer authz_;
   IamService iam_;
   auth::QueryOps ops_;
   auth::RequestContext a_, b_;
@@ -166,8 +168,21 @@ TEST_F(IamServiceTest, UsersAndAccessKeys) {
   ASSERT_TRUE(cred.has_value());
   EXPECT_EQ(cred->secret_access_key, secret);
 
-  // As alice: GetUser and key calls without UserName mean herself.
+  // As alice: GetUser and key calls without UserName mean herself. Like any
+  // IAM user she needs an identity policy for them.
   auto alice = w_.Context(cred->principal);
+  EXPECT_EQ(Code("GetUser", alice, {}), "AccessDenied");
+  EXPECT_EQ(Code("PutUserPolicy", a_, {{"UserName", "alice"}, {"PolicyName", "Self"},
+                                      {"PolicyDocument",
+                                       R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow",)"
+                                       R"("Action":["iam:GetUser","iam:ListAccessKeys"],)"
+                                       R"("Resource":"arn:aws:iam::111122223333:user/ops/alice"}]})"}}),
+            "OK");
+  EXPECT_EQ(Code("ListUsers", alice, {}), "AccessDenied");  // not granted
+  EXPECT_EQ(Code("GetUser", alice, {{"UserName", "alice"}}), "OK");
+  auto pols = Call("ListUserPolicies", a_, {{"UserName", "alice"}});
+  ASSERT_TRUE(pols.ok());
+  EXPECT_EQ((*pols)["PolicyNames"], OrderedJson::array({"Self"}));
   auto me = Call("GetUser", alice, {});
   ASSERT_TRUE(me.ok());
   EXPECT_EQ((*me)["User"]["UserName"], "alice");
@@ -186,6 +201,9 @@ TEST_F(IamServiceTest, UsersAndAccessKeys) {
   EXPECT_EQ((*root_keys)["AccessKeyMetadata"].size(), 1u);  // the fixture's root key
 
   EXPECT_EQ(Code("DeleteUser", a_, {{"UserName", "alice"}}), "DeleteConflict");
+  EXPECT_EQ(Code("DeleteUserPolicy", a_, {{"UserName", "alice"}, {"PolicyName", "self"}}), "OK");
+  EXPECT_EQ(Code("GetUserPolicy", a_, {{"UserName", "alice"}, {"PolicyName", "Self"}}),
+            "NoSuchEntity");
   EXPECT_EQ(Code("UpdateAccessKey", a_, {{"UserName", "alice"}, {"AccessKeyId", key_id},
                                         {"Status", "Inactive"}}),
             "OK");

@@ -36,6 +36,10 @@ CREATE TABLE IF NOT EXISTS iam_role_policies (
   account TEXT NOT NULL, role_key TEXT NOT NULL, policy_key TEXT NOT NULL,
   policy_name TEXT NOT NULL, document TEXT NOT NULL,
   PRIMARY KEY (account, role_key, policy_key));
+CREATE TABLE IF NOT EXISTS iam_user_policies (
+  account TEXT NOT NULL, user_key TEXT NOT NULL, policy_key TEXT NOT NULL,
+  policy_name TEXT NOT NULL, document TEXT NOT NULL,
+  PRIMARY KEY (account, user_key, policy_key));
 CREATE TABLE IF NOT EXISTS iam_sessions (
   id TEXT PRIMARY KEY, account TEXT NOT NULL, secret_sealed BLOB NOT NULL,
   session_token TEXT NOT NULL, role_arn TEXT NOT NULL, role_id TEXT NOT NULL,
@@ -257,6 +261,12 @@ Status IdentityStore::DeleteUser(const std::string& account_id, const std::strin
                                            {account_id, ToLower(name)}));
   if (!keys.empty())
     return Status::Error("DeleteConflict", "Cannot delete entity, must delete access keys first.",
+                         409);
+  OT_ASSIGN_OR_RETURN(auto pols, db_.Query("SELECT 1 FROM iam_user_policies WHERE account = ?1 "
+                                           "AND user_key = ?2 LIMIT 1",
+                                           {account_id, ToLower(name)}));
+  if (!pols.empty())
+    return Status::Error("DeleteConflict", "Cannot delete entity, must delete policies first.",
                          409);
   OT_ASSIGN_OR_RETURN(auto n, db_.Exec("DELETE FROM iam_users WHERE account = ?1 AND name_key = ?2",
                                        {account_id, ToLower(name)}));
@@ -503,6 +513,83 @@ Result<std::vector<std::string>> IdentityStore::ListRolePolicies(const std::stri
                                            {account_id, ToLower(role_name)}));
   std::vector<std::string> out;
   for (const auto& r : rows) out.push_back(AsString(r[0]));
+  return out;
+}
+
+// ---------------------------------------------------------------- user policies
+
+Status IdentityStore::PutUserPolicy(const std::string& account_id, const std::string& user_name,
+                                    const std::string& policy_name, const std::string& document) {
+  OT_RETURN_IF_ERROR(init_status_);
+  std::lock_guard<std::recursive_mutex> l(db_.mutex());
+  OT_RETURN_IF_ERROR(RequireUser(account_id, user_name));
+  OT_ASSIGN_OR_RETURN(auto n, db_.Exec("INSERT OR REPLACE INTO iam_user_policies (account, "
+                                       "user_key, policy_key, policy_name, document) VALUES (?1, "
+                                       "?2, ?3, ?4, ?5)",
+                                       {account_id, ToLower(user_name), ToLower(policy_name),
+                                        policy_name, document}));
+  (void)n;
+  return Status::Ok();
+}
+
+Result<UserPolicy> IdentityStore::GetUserPolicy(const std::string& account_id,
+                                                const std::string& user_name,
+                                                const std::string& policy_name) {
+  OT_RETURN_IF_ERROR(init_status_);
+  OT_ASSIGN_OR_RETURN(auto user, GetUser(account_id, user_name));
+  OT_ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT policy_name, document FROM iam_user_policies "
+                                           "WHERE account = ?1 AND user_key = ?2 AND "
+                                           "policy_key = ?3",
+                                           {account_id, ToLower(user_name),
+                                            ToLower(policy_name)}));
+  if (rows.empty())
+    return NoSuchEntity("The user policy with name " + policy_name + " cannot be found.");
+  return UserPolicy{user.name, AsString(rows[0][0]), AsString(rows[0][1])};
+}
+
+Status IdentityStore::DeleteUserPolicy(const std::string& account_id,
+                                       const std::string& user_name,
+                                       const std::string& policy_name) {
+  OT_RETURN_IF_ERROR(init_status_);
+  OT_RETURN_IF_ERROR(RequireUser(account_id, user_name));
+  OT_ASSIGN_OR_RETURN(auto n, db_.Exec("DELETE FROM iam_user_policies WHERE account = ?1 AND "
+                                       "user_key = ?2 AND policy_key = ?3",
+                                       {account_id, ToLower(user_name), ToLower(policy_name)}));
+  if (n == 0)
+    return NoSuchEntity("The user policy with name " + policy_name + " cannot be found.");
+  return Status::Ok();
+}
+
+Result<std::vector<std::string>> IdentityStore::ListUserPolicies(const std::string& account_id,
+                                                                 const std::string& user_name) {
+  OT_RETURN_IF_ERROR(init_status_);
+  OT_RETURN_IF_ERROR(RequireUser(account_id, user_name));
+  OT_ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT policy_name FROM iam_user_policies WHERE "
+                                           "account = ?1 AND user_key = ?2 ORDER BY policy_key",
+                                           {account_id, ToLower(user_name)}));
+  std::vector<std::string> out;
+  for (const auto& r : rows) out.push_back(AsString(r[0]));
+  return out;
+}
+
+Result<std::vector<InlinePolicy>> IdentityStore::InlinePoliciesOf(const auth::Principal& p) {
+  OT_RETURN_IF_ERROR(init_status_);
+  std::vector<InlinePolicy> out;
+  const char* sql = nullptr;
+  std::string owner;
+  if (p.type == auth::PrincipalType::kIAMUser) {
+    sql = "SELECT policy_name, document FROM iam_user_policies WHERE account = ?1 AND "
+          "user_key = ?2 ORDER BY policy_key";
+    owner = p.user_name;
+  } else if (p.type == auth::PrincipalType::kAssumedRole) {
+    sql = "SELECT policy_name, document FROM iam_role_policies WHERE account = ?1 AND "
+          "role_key = ?2 ORDER BY policy_key";
+    owner = p.role_name;
+  } else {
+    return out;
+  }
+  OT_ASSIGN_OR_RETURN(auto rows, db_.Query(sql, {p.account_id, ToLower(owner)}));
+  for (const auto& r : rows) out.push_back(InlinePolicy{AsString(r[0]), AsString(r[1])});
   return out;
 }
 

@@ -1,6 +1,6 @@
 // IdentityStore: the durable identity model behind IAM, STS and
 // Organizations — accounts, IAM users, access keys (root and user), roles
-// with their trust policies and inline policies, and STS sessions — kept in
+// with their trust policies and inline policies, inline user policies, and STS sessions — kept in
 // the shared catalog (tables prefixed `iam_`). Secrets (access-key and
 // session secrets) are stored sealed with the server's Sealer, using the
 // access key id as the sealing context, so a catalog dump reveals no secret.
@@ -88,6 +88,18 @@ struct RolePolicy {
   std::string document;
 };
 
+struct UserPolicy {
+  std::string user_name;
+  std::string policy_name;
+  std::string document;
+};
+
+// An inline policy of a user or role: name and JSON text as stored.
+struct InlinePolicy {
+  std::string policy_name;
+  std::string document;
+};
+
 // At most this many access keys per IAM user (and per root user), as AWS.
 inline constexpr int kMaxAccessKeysPerUser = 2;
 
@@ -123,7 +135,7 @@ class IdentityStore : public auth::CredentialLookup {
   Result<UserRecord> CreateUser(const std::string& account_id, const std::string& name,
                                 const std::string& path = "/");
   Result<UserRecord> GetUser(const std::string& account_id, const std::string& name);
-  // DeleteConflict (409) while the user still has access keys.
+  // DeleteConflict (409) while the user still has access keys or inline policies.
   Status DeleteUser(const std::string& account_id, const std::string& name);
   // Sorted by name.
   Result<std::vector<UserRecord>> ListUsers(const std::string& account_id);
@@ -166,6 +178,22 @@ class IdentityStore : public auth::CredentialLookup {
   // Policy names sorted; NoSuchEntity when the role is absent.
   Result<std::vector<std::string>> ListRolePolicies(const std::string& account_id,
                                                     const std::string& role_name);
+
+  // ---- inline user policies (same contracts as the role ones) ----
+  Status PutUserPolicy(const std::string& account_id, const std::string& user_name,
+                       const std::string& policy_name, const std::string& document);
+  Result<UserPolicy> GetUserPolicy(const std::string& account_id, const std::string& user_name,
+                                   const std::string& policy_name);
+  Status DeleteUserPolicy(const std::string& account_id, const std::string& user_name,
+                          const std::string& policy_name);
+  Result<std::vector<std::string>> ListUserPolicies(const std::string& account_id,
+                                                    const std::string& user_name);
+
+  // The identity policies of a caller, for authorization: an IAM user's
+  // inline policies, an assumed-role session's role inline policies; empty
+  // for root and service principals (the Authorizer handles those). Sorted
+  // by policy name.
+  Result<std::vector<InlinePolicy>> InlinePoliciesOf(const auth::Principal& p);
 
   // ---- STS sessions ----
   // Issues temporary credentials (ASIA... key, secret, session token) for

@@ -3,7 +3,7 @@
 #include "base/strings.h"
 #include "iam/policy_document.h"
 #include "iam/query_input.h"
-#include "iam/trust_policy.h"
+#include "policy/policy_document.h"
 
 namespace orgtrail::iam {
 namespace {
@@ -26,6 +26,10 @@ bool IsValidExternalId(const std::string& s) {
 }  // namespace
 
 StsService::StsService(IdentityStore& store, const Clock& clock) : store_(store), clock_(clock) {}
+
+const Authorizer& StsService::authorizer() const {
+  return authorizer_ != nullptr ? *authorizer_ : Authorizer::Default();
+}
 
 auth::QueryOps StsService::Ops() {
   auth::QueryOps ops;
@@ -83,12 +87,20 @@ Result<OrderedJson> StsService::AssumeRole(const auth::RequestContext& ctx,
     if (role.status().code() == "NoSuchEntity") return Status::AccessDenied(denied);
     return role.status();
   }
-  auto trust = ValidatePolicyDocument(role->assume_role_policy_document, PolicyKind::kTrust);
+  // The trust policy must allow the caller; a caller from another account
+  // also needs its own identity policy to allow sts:AssumeRole on the role.
+  auto trust = policy::ParsePolicy(role->assume_role_policy_document, policy::PolicyKind::kTrust);
   if (!trust.ok()) return Status::AccessDenied(denied);
-  TrustRequest req;
-  req.caller = &caller;
-  req.external_id = external_id;
-  if (EvaluateTrustPolicy(*trust, req) != TrustDecision::kAllow) return Status::AccessDenied(denied);
+  AuthzCheck check;
+  check.action = "sts:AssumeRole";
+  check.resource = role->arn;
+  check.resource_account = role->account_id;
+  check.resource_policy = &*trust;
+  check.kind = ResourcePolicyKind::kTrust;
+  check.resource_label = "the trust policy of role " + role->name;
+  if (external_id) check.context["sts:ExternalId"] = {*external_id};
+  check.style = DenyStyle::kQuery;
+  OT_RETURN_IF_ERROR(authorizer().Authorize(ctx, check));
 
   int64_t duration = duration_opt.value_or(kDefaultDuration);
   if (duration > role->max_session_duration)

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include "iam/authorizer.h"
+#include "policy/policy_document.h"
+
 namespace orgtrail::kms {
 namespace {
 
@@ -38,12 +41,48 @@ auth::Principal Service(const std::string& name) {
   return p;
 }
 
-bool Allows(const std::string& policy, const auth::Principal& p, const std::string& action,
-            const EncryptionContext* ctx = nullptr) {
-  auto doc = ValidateKeyPolicy(policy);
+// The key policy's verdict as KmsService reaches it: iam::Authorizer with the
+// key policy as must-allow resource policy. Users and roles get an allow-all
+// identity policy so that the key policy alone decides. Statements written
+// without a Resource get "Resource": "*" (key policies need one).
+bool AllowsIn(const std::string& policy, const auth::RequestContext& rc,
+              const std::string& action, const EncryptionContext* ctx) {
+  const auth::Principal& p = rc.principal;
+  Json j = Json::parse(policy, nullptr, false);
+  if (j.is_object() && j.contains("Statement")) {
+    Json& st = j["Statement"];
+    if (st.is_object()) st = Json::array({st});
+    for (auto& one : st)
+      if (one.is_object() && !one.contains("Resource")) one["Resource"] = "*";
+  }
+  const std::string text = j.dump();
+  auto doc = ValidateKeyPolicy(text);
   EXPECT_TRUE(doc.ok()) << doc.status().ToString() << " for " << policy;
   if (!doc.ok()) return false;
-  return KeyPolicyAllows(*doc, {&p, action, ctx});
+  auto parsed = policy::ParsePolicy(text, policy::PolicyKind::kResource);
+  EXPECT_TRUE(parsed.ok());
+  if (!parsed.ok()) return false;
+  iam::Authorizer authz([](const auth::Principal&) {
+    return Result<std::vector<iam::IdentityPolicyText>>(std::vector<iam::IdentityPolicyText>{
+        {"all", R"({"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*"}})"}});
+  });
+  iam::AuthzCheck check;
+  check.action = action;
+  check.resource = "arn:aws:kms:us-east-1:111122223333:key/k";
+  check.resource_account = "111122223333";
+  check.resource_policy = &*parsed;
+  check.kind = iam::ResourcePolicyKind::kKey;
+  if (p.type != auth::PrincipalType::kAWSService) check.context["kms:CallerAccount"] = {p.account_id};
+  if (ctx != nullptr)
+    for (const auto& [k, v] : *ctx) check.context["kms:EncryptionContext:" + k] = {v};
+  return authz.Authorize(rc, check).ok();
+}
+
+bool Allows(const std::string& policy, const auth::Principal& p, const std::string& action,
+            const EncryptionContext* ctx = nullptr) {
+  auth::RequestContext rc;
+  rc.principal = p;
+  return AllowsIn(policy, rc, action, ctx);
 }
 
 TEST(WildcardMatchTest, StarsAndQuestionMarks) {
@@ -90,7 +129,7 @@ TEST(KeyPolicyAllowsTest, PrincipalForms) {
            R"(,"Action":["kms:Decrypt","kms:Encrypt"],"Resource":"*"}]})";
   };
   EXPECT_TRUE(Allows(policy(R"({"AWS":"444455556666"})"), User("444455556666", "bob"), "kms:Decrypt"));
-  EXPECT_TRUE(Allows(policy(R"({"AWS":["x","arn:aws:iam::444455556666:root"]})"),
+  EXPECT_TRUE(Allows(policy(R"({"AWS":["999999999999","arn:aws:iam::444455556666:root"]})"),
                      Role("444455556666", "Reader"), "kms:Encrypt"));
   EXPECT_TRUE(Allows(policy(R"({"AWS":"arn:aws:iam::444455556666:role/Reader"})"),
                      Role("444455556666", "Reader"), "kms:Decrypt"));
@@ -155,19 +194,19 @@ TEST(KeyPolicyAllowsTest, StringEqualsAndNegations) {
   EXPECT_FALSE(Allows(p, u, "kms:Decrypt", &upper));
 }
 
-TEST(KeyPolicyAllowsTest, UnknownConditionsFailClosed) {
+TEST(KeyPolicyAllowsTest, UnmetConditionsAndNotPrincipal) {
   auto u = User("444455556666", "bob");
-  // An Allow with a condition we cannot evaluate does not apply...
+  // An Allow whose condition key the request lacks does not apply...
   std::string allow = R"({"Statement":[{"Effect":"Allow","Principal":{"AWS":"444455556666"},
       "Action":"kms:*","Condition":{"IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}}]})";
   EXPECT_FALSE(Allows(allow, u, "kms:Decrypt"));
   std::string unknown_key = R"({"Statement":[{"Effect":"Allow","Principal":{"AWS":"444455556666"},
       "Action":"kms:*","Condition":{"StringEquals":{"aws:RequestTag/x":"y"}}}]})";
   EXPECT_FALSE(Allows(unknown_key, u, "kms:Decrypt"));
-  std::string not_principal = R"({"Statement":[{"Effect":"Allow","NotPrincipal":{"AWS":"1"},
+  std::string not_principal = R"({"Statement":[{"Effect":"Allow","NotPrincipal":{"AWS":"444455556666"},
       "Action":"kms:*"}]})";
   EXPECT_FALSE(Allows(not_principal, u, "kms:Decrypt"));
-  // ...and a Deny with one does.
+  // ...and a Deny on aws:SecureTransport false applies to a plain-HTTP call.
   std::string deny = R"({"Statement":[
       {"Effect":"Allow","Principal":{"AWS":"444455556666"},"Action":"kms:*"},
       {"Effect":"Deny","Principal":"*","Action":"kms:Decrypt",
@@ -190,14 +229,24 @@ TEST(KeyPolicyAllowsTest, SourceAccountAndSourceArnForCloudTrail) {
       "Action":"kms:GenerateDataKey*","Condition":{
         "StringEquals":{"aws:SourceArn":"arn:aws:cloudtrail:us-east-1:111122223333:trail/org",
                         "aws:SourceAccount":"111122223333"}}}]})";
-  auto ct = Service("cloudtrail.amazonaws.com");
-  ct.account_id = "111122223333";
-  EncryptionContext good = {{"aws:cloudtrail:arn", "arn:aws:cloudtrail:us-east-1:111122223333:trail/org"}};
-  EncryptionContext other = {{"aws:cloudtrail:arn", "arn:aws:cloudtrail:us-east-1:111122223333:trail/x"}};
-  EXPECT_TRUE(Allows(p, ct, "kms:GenerateDataKey", &good));
-  EXPECT_FALSE(Allows(p, ct, "kms:GenerateDataKey", &other));
-  ct.account_id = "999999999999";
-  EXPECT_FALSE(Allows(p, ct, "kms:GenerateDataKey", &good));
+  // The keys come from the delivery's RequestContext (source_arn,
+  // source_account), as AWS sets them for the service's call.
+  auth::RequestContext rc;
+  rc.principal = Service("cloudtrail.amazonaws.com");
+  rc.source_arn = "arn:aws:cloudtrail:us-east-1:111122223333:trail/org";
+  rc.source_account = "111122223333";
+  EncryptionContext ec = {{"aws:cloudtrail:arn", rc.source_arn}};
+  EXPECT_TRUE(AllowsIn(p, rc, "kms:GenerateDataKey", &ec));
+  auto other = rc;
+  other.source_arn = "arn:aws:cloudtrail:us-east-1:111122223333:trail/x";
+  EXPECT_FALSE(AllowsIn(p, other, "kms:GenerateDataKey", &ec));
+  auto foreign = rc;
+  foreign.source_account = "999999999999";
+  EXPECT_FALSE(AllowsIn(p, foreign, "kms:GenerateDataKey", &ec));
+  auto none = rc;
+  none.source_arn.clear();
+  none.source_account.clear();
+  EXPECT_FALSE(AllowsIn(p, none, "kms:GenerateDataKey", &ec));
 }
 
 }  // namespace

@@ -7,7 +7,9 @@
 #include "base/ids.h"
 #include "base/strings.h"
 #include "kms/ciphertext.h"
+#include "iam/authorizer.h"
 #include "kms/key_policy.h"
+#include "policy/policy_document.h"
 
 namespace orgtrail::kms {
 namespace {
@@ -330,17 +332,35 @@ Result<KeyRecord> KmsService::ResolveKey(const Ctx& ctx, const std::string& ref,
 Status KmsService::Authorize(const Ctx& ctx, const KeyRecord& key, const std::string& op,
                              const EncryptionContext* context) {
   const auth::Principal& p = ctx.principal;
-  bool service = p.type == auth::PrincipalType::kAWSService;
-  if (!service && !p.account_id.empty() && p.account_id == key.account_id) return Status::Ok();
-  if (service || CrossAccountOp(op)) {
-    Json policy = Json::parse(key.policy, nullptr, /*allow_exceptions=*/false);
-    KeyPolicyRequest req{&p, "kms:" + op, context};
-    if (!policy.is_discarded() && KeyPolicyAllows(policy, req)) return Status::Ok();
+  const bool service = p.type == auth::PrincipalType::kAWSService;
+  // Another account may only use a key (and describe it), never manage it,
+  // whatever the key policy says (as on AWS).
+  if (!service && p.account_id != key.account_id && !CrossAccountOp(op))
+    return Status::Error("AccessDeniedException",
+                         "User: " + CallerName(p) + " is not authorized to perform: kms:" + op +
+                             " on resource: " + key.arn +
+                             " because kms:" + op + " is not allowed across accounts");
+  auto policy = policy::ParsePolicy(key.policy, policy::PolicyKind::kResource);
+  iam::AuthzCheck check;
+  check.action = "kms:" + op;
+  check.resource = key.arn;
+  check.resource_account = key.account_id;
+  check.resource_policy = policy.ok() ? &*policy : nullptr;
+  check.kind = iam::ResourcePolicyKind::kKey;
+  check.resource_label = "the key policy of " + key.arn;
+  if (!service && !p.account_id.empty()) check.context["kms:CallerAccount"] = {p.account_id};
+  if (context != nullptr) {
+    for (const auto& [k, v] : *context) check.context["kms:EncryptionContext:" + k] = {v};
+    std::vector<std::string> keys;
+    for (const auto& [k, v] : *context) keys.push_back(k);
+    if (!keys.empty()) check.context["kms:EncryptionContextKeys"] = keys;
   }
-  return Status::Error("AccessDeniedException",
-                       "User: " + CallerName(p) + " is not authorized to perform: kms:" + op +
-                           " on resource: " + key.arn +
-                           " because no resource-based policy allows the kms:" + op + " action");
+  check.style = iam::DenyStyle::kJson;
+  return authorizer().Authorize(ctx, check);
+}
+
+const iam::Authorizer& KmsService::authorizer() const {
+  return authorizer_ != nullptr ? *authorizer_ : iam::Authorizer::Default();
 }
 
 Status KmsService::CheckUsable(const KeyRecord& key) {

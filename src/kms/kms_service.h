@@ -8,11 +8,16 @@
 // name theirs. Keys scheduled for deletion are removed once their deletion
 // date passes on the injected Clock (checked lazily at every call).
 //
-// Authorization (until policy/ replaces it): callers in the key's account are
-// allowed; other accounts and AWS service principals are allowed only where
-// KeyPolicyAllows() finds a matching key-policy statement, and only for the
-// operations AWS allows across accounts (Encrypt, Decrypt, GenerateDataKey*,
-// DescribeKey, GetKeyRotationStatus) — service principals for any operation.
+// Authorization: every key operation goes through iam::Authorizer with the
+// key policy as a must-allow resource policy (a statement naming the
+// account's root delegates to the caller's IAM policies; root itself holds
+// an implicit allow-all), condition keys kms:CallerAccount,
+// kms:EncryptionContext:<k>, kms:EncryptionContextKeys and the
+// RequestContext's aws:* keys. Other accounts may only use and describe a
+// key (Encrypt, Decrypt, GenerateDataKey*, DescribeKey,
+// GetKeyRotationStatus); service principals are judged by the key policy
+// alone. The DataKeyProvider calls (S3 SSE-KMS, delivery) are authorized the
+// same way as the API's GenerateDataKey and Decrypt.
 //
 // Built by the server's wiring and handed to api/ through Ops(); S3 and
 // delivery hold it as a DataKeyProvider. Thread-safe: statements run under the
@@ -28,6 +33,7 @@
 #include "catalog/db.h"
 #include "crypto/sealer.h"
 #include "kms/data_key_provider.h"
+#include "iam/authorizer.h"
 #include "kms/key_store.h"
 
 namespace orgtrail::kms {
@@ -44,6 +50,10 @@ class KmsService final : public DataKeyProvider {
   // The handlers borrow this service, which must outlive them. Blobs are
   // base64 strings in the JSON; errors carry the KMS error shape names.
   auth::JsonOps Ops();
+
+  // The authorizer to use (iam::Authorizer::Default() when unset); must
+  // outlive the service. Call before serving requests.
+  void SetAuthorizer(const iam::Authorizer* authorizer) { authorizer_ = authorizer; }
 
   // DataKeyProvider. GenerateDataKeyFor and DecryptFor authorize as the API's
   // GenerateDataKey and Decrypt would for `caller`; ResolveKeyArn only checks
@@ -116,11 +126,13 @@ class KmsService final : public DataKeyProvider {
   // Deletes keys whose deletion date has passed.
   Status Purge();
   int64_t NowSeconds() const;
+  const iam::Authorizer& authorizer() const;
 
   KeyStore store_;
   const crypto::Sealer& sealer_;
   const Clock& clock_;
   std::mutex mu_;  // serializes read-check-write sequences on keys and aliases
+  const iam::Authorizer* authorizer_ = nullptr;
 };
 
 }  // namespace orgtrail::kms

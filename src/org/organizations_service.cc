@@ -162,6 +162,10 @@ OrganizationsService::OrganizationsService(catalog::Db& db, iam::IdentityStore& 
                                            const Clock& clock)
     : db_(db), identities_(identities), clock_(clock), init_status_(db.ExecScript(kSchema)) {}
 
+const iam::Authorizer& OrganizationsService::authorizer() const {
+  return authorizer_ != nullptr ? *authorizer_ : iam::Authorizer::Default();
+}
+
 auth::JsonOps OrganizationsService::Ops() {
   static const std::pair<const char*, Handler> kTable[] = {
       {"CreateOrganization", &OrganizationsService::CreateOrganization},
@@ -178,11 +182,19 @@ auth::JsonOps OrganizationsService::Ops() {
   auth::JsonOps ops;
   for (const auto& [name, fn] : kTable) {
     Handler h = fn;
-    ops[name] = [this, h](const auth::RequestContext& c, const Json& in) -> Result<Json> {
+    std::string action = std::string("organizations:") + name;
+    ops[name] = [this, h, action](const auth::RequestContext& c, const Json& in) -> Result<Json> {
       OT_RETURN_IF_ERROR(init_status_);
       if (c.principal.account_id.empty() ||
           c.principal.type == auth::PrincipalType::kAWSService)
         return Denied();
+      // Identity policies decide (Organizations has no resource policies).
+      iam::AuthzCheck check;
+      check.action = action;
+      check.resource = "*";
+      check.resource_account = c.principal.account_id;
+      check.style = iam::DenyStyle::kJson;
+      OT_RETURN_IF_ERROR(authorizer().Authorize(c, check));
       return (this->*h)(c, in.is_null() ? Json::object() : in);
     };
   }

@@ -24,6 +24,7 @@
 #include "auth/service_ops.h"
 #include "base/time.h"
 #include "catalog/db.h"
+#include "iam/authorizer.h"
 #include "iam/identity_store.h"
 
 namespace orgtrail::org {
@@ -62,6 +63,12 @@ class OrganizationsService {
 
   auth::JsonOps Ops();
 
+  // The authorizer every operation goes through first
+  // (organizations:<Operation> on "*", identity policies only;
+  // iam::Authorizer::Default() when unset). Must outlive the service; call
+  // before serving requests.
+  void SetAuthorizer(const iam::Authorizer* authorizer) { authorizer_ = authorizer; }
+
   using Handler = Result<Json> (OrganizationsService::*)(const auth::RequestContext&,
                                                          const Json&);
   Result<Json> CreateOrganization(const auth::RequestContext& ctx, const Json& input);
@@ -86,6 +93,7 @@ class OrganizationsService {
   bool IsServiceAccessEnabled(const std::string& service_principal);
 
  private:
+  const iam::Authorizer& authorizer() const;
   Result<std::optional<OrgInfo>> LoadOrganization();
   Result<std::optional<OrgAccount>> LoadAccount(const OrgInfo& org, const std::string& id);
   // The organization, if the caller's account belongs to it; else
@@ -98,6 +106,7 @@ class OrganizationsService {
   iam::IdentityStore& identities_;
   const Clock& clock_;
   Status init_status_;
+  const iam::Authorizer* authorizer_ = nullptr;
 };
 
 }  // namespace orgtrail::org

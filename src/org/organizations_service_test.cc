@@ -19,7 +19,10 @@ constexpr char kOutsider[] = "999988887777";
 class OrganizationsServiceTest : public ::testing::Test {
  protected:
   OrganizationsServiceTest()
-      : orgs_(*w_.db, *w_.store, w_.clock), ops_(orgs_.Ops()), mgmt_(w_.Root(kMgmt)) {}
+      : authz_(*w_.store), orgs_(*w_.db, *w_.store, w_.clock), ops_(orgs_.Ops()),
+        mgmt_(w_.Root(kMgmt)) {
+    orgs_.SetAuthorizer(&authz_);
+  }
 
   Result<Json> Call(const std::string& op, const auth::RequestContext& ctx, Json in = {}) {
     return ops_.at(op)(ctx, in);
@@ -38,6 +41,7 @@ class OrganizationsServiceTest : public ::testing::Test {
   }
 
   IdentityWorld w_;
+  iam::Authorizer authz_;
   OrganizationsService orgs_;
   auth::JsonOps ops_;
   auth::RequestContext mgmt_;

@@ -5,6 +5,7 @@
 
 #include "base/json.h"
 #include "base/strings.h"
+#include "policy/policy_document.h"
 
 namespace orgtrail::s3 {
 
@@ -20,72 +21,6 @@ std::vector<std::string> StringOrList(const Json& j) {
     }
   }
   return out;
-}
-
-bool PrincipalMatches(const Json& principal, const auth::Principal& p) {
-  if (principal.is_string()) return principal.get<std::string>() == "*";
-  if (!principal.is_object()) return false;
-  bool service = p.type == auth::PrincipalType::kAWSService;
-  if (auto it = principal.find("Service"); it != principal.end() && service) {
-    for (const auto& s : StringOrList(*it)) {
-      if (s == p.service) return true;
-    }
-  }
-  if (auto it = principal.find("AWS"); it != principal.end()) {
-    for (const auto& a : StringOrList(*it)) {
-      if (a == "*") return true;
-      if (service) continue;
-      if (a == p.account_id || a == "arn:aws:iam::" + p.account_id + ":root") return true;
-      if (!p.arn.empty() && a == p.arn) return true;
-      if (!p.role_arn.empty() && a == p.role_arn) return true;
-    }
-  }
-  return false;
-}
-
-bool AnyMatches(const Json& patterns, std::string_view value, bool ignore_case) {
-  for (const auto& pat : StringOrList(patterns)) {
-    if (WildcardMatch(pat, value, ignore_case)) return true;
-  }
-  return false;
-}
-
-// Returns true/false for supported conditions; nullopt when the statement
-// uses a condition this simple evaluator does not understand.
-std::optional<bool> ConditionsHold(const Json& cond, const AccessRequest& req) {
-  if (!cond.is_object()) return std::nullopt;
-  auto lookup = [&](const std::string& key) -> std::optional<std::string> {
-    std::string k = ToLower(key);
-    for (const auto& [name, v] : req.conditions) {
-      if (ToLower(name) == k) return v;
-    }
-    if (k == "aws:securetransport" && req.ctx) {
-      return std::string(req.ctx->secure_transport ? "true" : "false");
-    }
-    return std::nullopt;
-  };
-  for (const auto& [op, body] : cond.items()) {
-    if (!body.is_object()) return std::nullopt;
-    for (const auto& [key, values] : body.items()) {
-      std::string k = ToLower(key);
-      if (op == "StringEquals" &&
-          (k == "aws:sourcearn" || k == "aws:sourceaccount" || k == "s3:x-amz-acl")) {
-        auto v = lookup(key);
-        if (!v) return false;
-        bool any = false;
-        for (const auto& want : StringOrList(values)) any = any || want == *v;
-        if (!any) return false;
-      } else if (op == "Bool" && k == "aws:securetransport") {
-        auto v = lookup(key);
-        bool any = false;
-        for (const auto& want : StringOrList(values)) any = any || ToLower(want) == *v;
-        if (!any) return false;
-      } else {
-        return std::nullopt;
-      }
-    }
-  }
-  return true;
 }
 
 }  // namespace
@@ -113,43 +48,6 @@ bool WildcardMatch(std::string_view pat, std::string_view text, bool ignore_case
   }
   while (p < pat.size() && pat[p] == '*') ++p;
   return p == pat.size();
-}
-
-Status AuthorizeBucketAccess(const AccessRequest& req,
-                             const std::optional<std::string>& policy_json) {
-  const auth::Principal& p = req.ctx->principal;
-  bool allowed = p.type != auth::PrincipalType::kAWSService && !p.account_id.empty() &&
-                 p.account_id == req.owner_account;
-  if (policy_json) {
-    Json doc = Json::parse(*policy_json, nullptr, /*allow_exceptions=*/false);
-    Json stmts = doc.is_object() && doc.contains("Statement") ? doc["Statement"] : Json();
-    if (stmts.is_object()) stmts = Json::array({stmts});
-    if (stmts.is_array()) {
-      for (const auto& s : stmts) {
-        if (!s.is_object()) continue;
-        bool deny = s.value("Effect", "") == "Deny";
-        // Shapes this evaluator does not model fail closed: an Allow does
-        // not apply, a Deny does.
-        bool exotic = s.contains("NotPrincipal") || s.contains("NotAction") ||
-                      s.contains("NotResource");
-        if (exotic) {
-          if (deny) return Status::AccessDenied("Access Denied");
-          continue;
-        }
-        if (!s.contains("Principal") || !PrincipalMatches(s["Principal"], p)) continue;
-        if (!s.contains("Action") || !AnyMatches(s["Action"], req.action, true)) continue;
-        if (!s.contains("Resource") || !AnyMatches(s["Resource"], req.resource, false)) continue;
-        std::optional<bool> holds = true;
-        if (s.contains("Condition")) holds = ConditionsHold(s["Condition"], req);
-        if (deny) {
-          if (!holds.has_value() || *holds) return Status::AccessDenied("Access Denied");
-        } else if (holds.value_or(false)) {
-          allowed = true;
-        }
-      }
-    }
-  }
-  return allowed ? Status::Ok() : Status::AccessDenied("Access Denied");
 }
 
 Status ValidateBucketPolicy(const std::string& bucket, const std::string& policy_json) {
@@ -195,6 +93,9 @@ Status ValidateBucketPolicy(const std::string& bucket, const std::string& policy
       return bad("Invalid Condition block");
     }
   }
+  // Everything the evaluator reads must parse (principals, operators, keys).
+  auto parsed = policy::ParsePolicy(policy_json, policy::PolicyKind::kResource);
+  if (!parsed.ok()) return bad(parsed.status().message());
   return Status::Ok();
 }
 

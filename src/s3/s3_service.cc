@@ -6,6 +6,7 @@
 #include "base/ids.h"
 #include "base/strings.h"
 #include "crypto/hash.h"
+#include "policy/policy_document.h"
 #include "s3/bucket_config.h"
 #include "s3/lifecycle_config.h"
 #include "s3/s3_codec.h"
@@ -146,7 +147,7 @@ Status S3Service::Authorize(const auth::RequestContext& ctx, const std::string& 
                             const std::string& action, const std::string& key,
                             const ConditionValues& conditions) {
   OT_ASSIGN_OR_RETURN(BucketInfo b, buckets_->Get(bucket));
-  OT_ASSIGN_OR_RETURN(auto policy, buckets_->GetConfig(bucket, "policy"));
+  OT_ASSIGN_OR_RETURN(auto policy_text, buckets_->GetConfig(bucket, "policy"));
   // The owner account's root can always manage the bucket policy, so a
   // policy cannot lock the owner out (as on AWS).
   if ((action == "s3:GetBucketPolicy" || action == "s3:PutBucketPolicy" ||
@@ -154,19 +155,40 @@ Status S3Service::Authorize(const auth::RequestContext& ctx, const std::string& 
       ctx.principal.IsRoot() && ctx.principal.account_id == b.owner_account) {
     return Status::Ok();
   }
-  AccessRequest ar;
-  ar.ctx = &ctx;
-  ar.owner_account = b.owner_account;
-  ar.action = action;
-  ar.resource = "arn:aws:s3:::" + bucket + (key.empty() ? "" : "/" + key);
-  ar.conditions = conditions;
-  return AuthorizeBucketAccess(ar, policy);
+  std::optional<policy::Policy> parsed;
+  if (policy_text) {
+    auto r = policy::ParsePolicy(*policy_text, policy::PolicyKind::kResource);
+    // Stored policies were validated on write; one that no longer parses
+    // grants nothing.
+    if (r.ok()) parsed = std::move(r).value();
+  }
+  iam::AuthzCheck check;
+  check.action = action;
+  check.resource = "arn:aws:s3:::" + bucket + (key.empty() ? "" : "/" + key);
+  check.resource_account = b.owner_account;
+  check.resource_policy = parsed ? &*parsed : nullptr;
+  check.kind = iam::ResourcePolicyKind::kBucket;
+  check.resource_label = "the bucket policy of " + bucket;
+  for (const auto& [k, v] : conditions) check.context[k] = {v};
+  check.style = iam::DenyStyle::kS3;
+  return authorizer().Authorize(ctx, check);
+}
+
+const iam::Authorizer& S3Service::authorizer() const {
+  return authorizer_ != nullptr ? *authorizer_ : iam::Authorizer::Default();
 }
 
 Result<BucketInfo> S3Service::Access(const auth::RequestContext& ctx, const S3Request& req,
                                      const std::string& action) {
   ConditionValues cv;
   if (const std::string* acl = Header(req, "x-amz-acl")) cv["s3:x-amz-acl"] = *acl;
+  if (action == "s3:ListBucket" || action == "s3:ListBucketVersions") {
+    if (const std::string* v = QueryParam(req, "prefix")) cv["s3:prefix"] = *v;
+    if (const std::string* v = QueryParam(req, "delimiter")) cv["s3:delimiter"] = *v;
+    if (const std::string* v = QueryParam(req, "max-keys")) cv["s3:max-keys"] = *v;
+  }
+  if (const std::string* sse = Header(req, "x-amz-server-side-encryption"))
+    cv["s3:x-amz-server-side-encryption"] = *sse;
   if (!ctx.source_arn.empty()) cv["aws:SourceArn"] = ctx.source_arn;
   if (!ctx.source_account.empty()) cv["aws:SourceAccount"] = ctx.source_account;
   OT_RETURN_IF_ERROR(Authorize(ctx, req.bucket, action, req.key, cv));
@@ -236,6 +258,12 @@ Result<S3Response> S3Service::Dispatch(const auth::RequestContext& ctx, const S3
 Result<S3Response> S3Service::ListBuckets(const auth::RequestContext& ctx, const S3Request&) {
   std::vector<BucketInfo> list;
   if (ctx.principal.type != auth::PrincipalType::kAWSService) {
+    iam::AuthzCheck check;
+    check.action = "s3:ListAllMyBuckets";
+    check.resource = "*";
+    check.resource_account = ctx.principal.account_id;
+    check.style = iam::DenyStyle::kS3;
+    OT_RETURN_IF_ERROR(authorizer().Authorize(ctx, check));
     OT_ASSIGN_OR_RETURN(list, buckets_->ListOwnedBy(ctx.principal.account_id));
   }
   XmlWriter w;
@@ -260,6 +288,15 @@ Result<S3Response> S3Service::CreateBucket(const auth::RequestContext& ctx, cons
   OT_RETURN_IF_ERROR(ValidateBucketName(req.bucket));
   if (ctx.principal.type == auth::PrincipalType::kAWSService || ctx.principal.account_id.empty()) {
     return Status::AccessDenied("Access Denied");
+  }
+  {
+    iam::AuthzCheck check;
+    check.action = "s3:CreateBucket";
+    check.resource = "arn:aws:s3:::" + req.bucket;
+    check.resource_account = ctx.principal.account_id;
+    if (const std::string* a = Header(req, "x-amz-acl")) check.context["s3:x-amz-acl"] = {*a};
+    check.style = iam::DenyStyle::kS3;
+    OT_RETURN_IF_ERROR(authorizer().Authorize(ctx, check));
   }
   BucketInfo b;
   b.name = req.bucket;

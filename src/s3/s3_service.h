@@ -22,6 +22,7 @@
 #include "catalog/db.h"
 #include "kms/data_key_provider.h"
 #include "objstore/object_store.h"
+#include "iam/authorizer.h"
 #include "s3/bucket_policy.h"
 #include "s3/bucket_store.h"
 #include "s3/s3_types.h"
@@ -52,9 +53,16 @@ class S3Service {
 
   S3Response Handle(const auth::RequestContext& ctx, const S3Request& req);
 
-  // The access decision Handle applies, for in-process writers (trail
-  // delivery as cloudtrail.amazonaws.com) that must be checked against the
-  // bucket policy. `key` empty for bucket-level actions. NoSuchBucket if the
+  // The authorizer to use (iam::Authorizer::Default() when unset); must
+  // outlive the service. Call before serving requests.
+  void SetAuthorizer(const iam::Authorizer* authorizer) { authorizer_ = authorizer; }
+
+  // The access decision Handle applies (iam::Authorizer over the caller's
+  // identity policies and the bucket policy: same account either allows,
+  // cross-account both must, service principals and anonymous callers by the
+  // bucket policy alone, explicit Deny wins; the owner root may always
+  // manage the bucket policy), also for in-process writers (trail delivery as
+  // cloudtrail.amazonaws.com, with aws:SourceArn/aws:SourceAccount). `key` empty for bucket-level actions. NoSuchBucket if the
   // bucket does not exist, AccessDenied if refused.
   Status Authorize(const auth::RequestContext& ctx, const std::string& bucket,
                    const std::string& action, const std::string& key,
@@ -109,6 +117,7 @@ class S3Service {
   Result<S3Response> ListObjectVersions(const auth::RequestContext& ctx, const S3Request& req);
 
   std::string NewVersionId() const;
+  const iam::Authorizer& authorizer() const;
 
   catalog::Db& db_;
   objstore::ObjectStore& store_;
@@ -117,6 +126,7 @@ class S3Service {
   const std::string sse_s3_key_;
   std::unique_ptr<BucketStore> buckets_;
   RestoreTimes restore_times_;
+  const iam::Authorizer* authorizer_ = nullptr;
 };
 
 // Canonical owner id shown for an account (64 hex chars, as S3's).

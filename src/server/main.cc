@@ -41,6 +41,9 @@ int main(int argc, char** argv) {
   app.add_option("--digest-interval", digest, "Digest file interval")->capture_default_str();
   app.add_option("--threads", opts.threads, "HTTP worker threads (default: one per core)")
       ->check(CLI::Range(0, 1024));
+  app.add_flag("--simulated-clock", opts.simulated_clock,
+               "Tests and demos only: run on a clock that POST "
+               "/_orgtrail/clock/advance?days=N (or seconds=N) moves forward");
   app.add_option("--s3-base-domain", opts.s3_base_domain,
                  "Base domain for virtual-host style S3 requests")
       ->capture_default_str();
@@ -76,6 +79,10 @@ int main(int argc, char** argv) {
       "  aws --profile management sts get-caller-identity\n",
       server.endpoint_url().c_str(), server.account_id().c_str(), opts.data_dir.c_str(),
       opts.data_dir.c_str());
+  if (opts.simulated_clock) {
+    std::printf("Simulated clock: move it with\n  curl -X POST '%s/_orgtrail/clock/advance?days=1'\n",
+                server.endpoint_url().c_str());
+  }
   std::fflush(stdout);
 
   int sig = 0;

@@ -10,6 +10,7 @@
 #include "base/ids.h"
 #include "catalog/db.h"
 #include "crypto/sealer.h"
+#include "iam/authorizer.h"
 #include "iam/bootstrap.h"
 #include "iam/iam_service.h"
 #include "iam/identity_store.h"
@@ -23,7 +24,12 @@
 #include "cloudtrail/org_directory.h"
 #include "delivery/deliverer.h"
 #include "ingest/memory_event_queue.h"
+#include "server/digest_plumbing.h"
+#include "server/clock_control.h"
+#include "server/lifecycle_plumbing.h"
 #include "server/trail_plumbing.h"
+#include "server/cfn_plumbing.h"
+#include "cfn/cfn_service.h"
 
 namespace orgtrail::server {
 
@@ -72,9 +78,11 @@ class FanOutObserver final : public api::CallObserver {
 // Members are declared in construction order; destruction runs backwards,
 // so the HTTP front goes first and the catalog last.
 struct Server::Parts {
+  std::unique_ptr<AdvanceableClock> sim_clock;  // --simulated-clock; outlives all
   std::unique_ptr<catalog::Db> db;
   std::unique_ptr<crypto::Sealer> sealer;
   std::unique_ptr<iam::IdentityStore> identities;
+  std::unique_ptr<iam::Authorizer> authorizer;  // identity + resource policy evaluation
   std::unique_ptr<iam::IamService> iam;
   std::unique_ptr<iam::StsService> sts;
   std::unique_ptr<org::OrganizationsService> org;
@@ -91,7 +99,12 @@ struct Server::Parts {
   std::unique_ptr<CallRecorder> recorder;
   std::unique_ptr<FanOutObserver> observers;
   std::unique_ptr<S3LogWriter> log_writer;
+  std::unique_ptr<DigestPlumbing> digests;  // before the deliverer: its hook
   std::unique_ptr<delivery::Deliverer> deliverer;
+  std::unique_ptr<LifecyclePlumbing> lifecycle;  // before the router: the advance route
+  // CloudFormation: provisions through the services above as the stack caller.
+  std::unique_ptr<ServiceCallInvoker> cfn_invoker;
+  std::unique_ptr<cfn::CfnService> cfn;
   std::unique_ptr<auth::Verifier> verifier;
   std::unique_ptr<api::SigV4Authenticator> authenticator;
   std::unique_ptr<api::Router> router;
@@ -145,7 +158,7 @@ Status Server::Start() {
     return Status::Error("InvalidParameterValue",
                          "--listen must be HOST:PORT, got '" + options_.listen + "'");
   Env& env = *Env::Default();
-  const Clock& clock = options_.clock ? *options_.clock : *RealClock::Default();
+  const Clock& base_clock = options_.clock ? *options_.clock : *RealClock::Default();
   const std::string dir = options_.data_dir;
   OT_RETURN_IF_ERROR(env.CreateDirs(dir));
   OT_RETURN_IF_ERROR(env.CreateDirs(dir + "/objects"));
@@ -153,6 +166,8 @@ Status Server::Start() {
   OT_RETURN_IF_ERROR(env.CreateDirs(dir + "/aws"));
 
   auto p = std::make_unique<Parts>();
+  if (options_.simulated_clock) p->sim_clock = std::make_unique<AdvanceableClock>(base_clock);
+  const Clock& clock = p->sim_clock ? *p->sim_clock : base_clock;
   OT_ASSIGN_OR_RETURN(p->db, catalog::Db::Open(dir + "/catalog.db"));
   OT_ASSIGN_OR_RETURN(p->sealer, crypto::Sealer::OpenOrCreate(env, dir + "/keys/master.key"));
   OT_ASSIGN_OR_RETURN(std::string sse_s3_key,
@@ -165,6 +180,12 @@ Status Server::Start() {
   p->kms = std::make_unique<kms::KmsService>(*p->db, *p->sealer, clock);
   OT_ASSIGN_OR_RETURN(p->objects, objstore::LocalObjectStore::Open(env, dir + "/objects"));
   p->s3 = std::make_unique<s3::S3Service>(*p->db, *p->objects, *p->kms, clock, sse_s3_key);
+  p->authorizer = std::make_unique<iam::Authorizer>(*p->identities);
+  p->iam->SetAuthorizer(p->authorizer.get());
+  p->sts->SetAuthorizer(p->authorizer.get());
+  p->org->SetAuthorizer(p->authorizer.get());
+  p->kms->SetAuthorizer(p->authorizer.get());
+  p->s3->SetAuthorizer(p->authorizer.get());
 
   // SigV4 skew and expiry are judged against real time even when the
   // services run on a simulated clock.
@@ -182,13 +203,22 @@ Status Server::Start() {
   p->key_directory = std::make_unique<KmsKeyDirectory>(*p->kms);
   p->cloudtrail = std::make_unique<cloudtrail::CloudTrailService>(
       *p->db, *p->org_directory, *p->bucket_directory, *p->key_directory, clock);
+  p->cloudtrail->SetAuthorizer(p->authorizer.get());
   p->trail_directory = std::make_unique<cloudtrail::DeliveryTrailDirectory>(*p->cloudtrail);
   p->events = std::make_unique<ingest::MemoryEventQueue>(kEventQueueCapacity);
   p->recorder = std::make_unique<CallRecorder>(*p->events, *p->identities);
   p->observers = std::make_unique<FanOutObserver>(p->recorder.get(), options_.observer);
   p->log_writer = std::make_unique<S3LogWriter>(*p->s3, clock);
+  DigestPlumbing::Options digest_opt;
+  digest_opt.digest_interval = options_.digest_interval;
+  digest_opt.tick_interval = std::min<Duration>(std::chrono::seconds(1),
+                                                options_.digest_interval / 4 + std::chrono::milliseconds(1));
+  OT_ASSIGN_OR_RETURN(p->digests, DigestPlumbing::Open(*p->db, *p->sealer, *p->s3,
+                                                       *p->trail_directory, clock, digest_opt));
+  p->cloudtrail->SetIntegrityHooks(p->digests.get());
   delivery::Deliverer::Options dopt;
   dopt.delivery_interval = options_.delivery_interval;
+  dopt.on_delivered = p->digests->DeliveredHook();
   dopt.poll_interval = std::min<Duration>(std::chrono::milliseconds(200),
                                           options_.delivery_interval / 4 + std::chrono::milliseconds(1));
   p->deliverer = std::make_unique<delivery::Deliverer>(*p->events, *p->trail_directory,
@@ -197,8 +227,11 @@ Status Server::Start() {
                              "cloudtrail.amazonaws.com", "message", p->cloudtrail->Ops()});
   p->router->AddQueryService({"sts", api::kStsNamespace, "sts.amazonaws.com", p->sts->Ops()});
   p->router->AddQueryService({"iam", api::kIamNamespace, "iam.amazonaws.com", p->iam->Ops()});
-  p->router->AddQueryService(
-      {"cloudformation", api::kCloudFormationNamespace, "cloudformation.amazonaws.com", {}});
+  p->cfn_invoker = std::make_unique<ServiceCallInvoker>(
+      p->kms->Ops(), p->cloudtrail->Ops(), p->iam->Ops(), *p->s3, p->observers.get());
+  p->cfn = std::make_unique<cfn::CfnService>(*p->db, *p->cfn_invoker, clock);
+  p->router->AddQueryService({"cloudformation", api::kCloudFormationNamespace,
+                              "cloudformation.amazonaws.com", CloudFormationOps(*p->cfn)});
   s3::S3Service* s3 = p->s3.get();
   p->router->SetS3Handler([s3](const auth::RequestContext& ctx, const api::S3Call& call) {
     s3::S3Response r = s3->Handle(ctx, ToS3Request(call));
@@ -209,6 +242,16 @@ Status Server::Start() {
     return out;
   });
   p->router->SetObserver(p->observers.get());
+  OT_ASSIGN_OR_RETURN(p->lifecycle,
+                      LifecyclePlumbing::Create(*p->s3, *p->objects, *p->db, clock));
+  if (p->sim_clock) {
+    LifecyclePlumbing* lifecycle = p->lifecycle.get();
+    p->router->SetInternalHandler(
+        "/_orgtrail/clock/advance",
+        MakeClockAdvanceHandler(*p->sim_clock, [lifecycle](TimePoint now) {
+          return Json{{"lifecycle", lifecycle->RunNow(now)}};
+        }));
+  }
 
   api::HttpServer::Options ho;
   ho.host = host;
@@ -230,6 +273,8 @@ Status Server::Start() {
   OT_RETURN_IF_ERROR(iam::Bootstrap(*p->identities, env, dir, endpoint_url_,
                                     options_.management_account_id, &account_id_));
   p->deliverer->Start();
+  p->lifecycle->Start();
+  p->digests->Start();
   OT_RETURN_IF_ERROR(p->http->Start());
   spdlog::info("orgtraild listening on {} (data dir {}, management account {})", endpoint_url_,
                dir, account_id_);
@@ -241,9 +286,11 @@ void Server::Stop() {
   if (!parts_ || !parts_->http) return;
   parts_->http->Stop();
   parts_->http.reset();
+  parts_->lifecycle->Stop();
   // Everything recorded before the stop is delivered (one last attempt).
   Status flushed = parts_->deliverer->Stop();
   if (!flushed.ok()) spdlog::warn("final delivery incomplete: {}", flushed.ToString());
+  parts_->digests->Stop();
   spdlog::info("orgtraild stopped");
 }
 

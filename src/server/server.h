@@ -31,6 +31,11 @@ struct Options {
   // Clock for the services (not for SigV4 skew, which uses the real clock).
   // Not owned; null = the real clock.
   const Clock* clock = nullptr;
+  // --simulated-clock: the services, delivery and lifecycle run on a clock
+  // that starts at `clock`'s (or real) now, keeps ticking, and jumps forward
+  // on POST /_orgtrail/clock/advance?days=N|seconds=N (server/clock_control.h).
+  // For tests and demos only: that route needs no credentials.
+  bool simulated_clock = false;
   // Not owned; may be null (the CloudTrail recorder plugs in here).
   api::CallObserver* observer = nullptr;
 };

@@ -1,0 +1,126 @@
+// The validator's AWS API clients, for `orgtrail validate-logs` against a
+// running orgtraild (or any AWS-compatible endpoint over plain HTTP):
+//
+//   AwsProfile / LoadAwsProfile  credentials, region and endpoint_url from the
+//       AWS CLI files (AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, the
+//       profile or AWS_PROFILE, environment keys), static keys or
+//       role_arn + source_profile (resolved with STS AssumeRole).
+//   AwsClient       one endpoint + credentials; signs every request with
+//       auth::SignRequest and sends it with a Boost.Beast synchronous client
+//       (a new connection per request).
+//   CloudTrailClient  DescribeTrails, ListPublicKeys (a PublicKeySource).
+//   DescribeOrganizationId  Organizations DescribeOrganization.
+//   S3BucketReader  a BucketReader over S3 ListObjectsV2 / GetObject
+//       (path-style; objects come back decrypted by the server, so SSE-KMS
+//       log files validate).
+//
+// Thread-safe: every object is immutable after construction (requests share
+// nothing but the credentials).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "auth/sigv4.h"
+#include "base/json.h"
+#include "base/status.h"
+#include "base/time.h"
+#include "validate/bucket_reader.h"
+#include "validate/public_keys.h"
+
+namespace orgtrail::validate {
+
+struct AwsProfile {
+  std::string name;
+  std::string region;        // "" when the profile names none
+  std::string endpoint_url;  // "" when the profile names none
+  auth::SigningCredentials credentials;  // static keys (the source's, for a role)
+  std::string role_arn;                  // set for role profiles
+  std::string role_session_name;
+};
+
+// Loads `profile` ("" = $AWS_PROFILE or "default") from the AWS CLI files.
+// A role profile gets its source profile's keys in `credentials` and
+// role_arn set; call AssumeRoleProfile to turn them into the role's.
+// Errors: ProfileNotFound, MissingCredentials.
+Result<AwsProfile> LoadAwsProfile(const std::string& profile);
+
+struct HttpReply {
+  int status = 0;
+  std::map<std::string, std::string> headers;  // lower-case names
+  std::string body;
+};
+
+class AwsClient {
+ public:
+  // `endpoint_url`: http://host[:port]. Errors: InvalidParameterValue.
+  static Result<std::unique_ptr<AwsClient>> Create(const std::string& endpoint_url,
+                                                   auth::SigningCredentials credentials);
+
+  // Signs and sends one request. `path_and_query` is the raw request target.
+  Result<HttpReply> Send(const std::string& service, const std::string& region,
+                         const std::string& method, const std::string& path_and_query,
+                         std::map<std::string, std::string> headers, const std::string& body,
+                         bool is_s3) const;
+  // A JSON 1.1 call; AWS errors become Status(code, message, http status).
+  Result<Json> CallJson(const std::string& service, const std::string& region,
+                        const std::string& target, const Json& input) const;
+
+  // STS AssumeRole with these credentials; returns the role's credentials.
+  Result<auth::SigningCredentials> AssumeRole(const std::string& region,
+                                              const std::string& role_arn,
+                                              const std::string& session_name) const;
+
+ private:
+  AwsClient(std::string host, std::string port, auth::SigningCredentials c)
+      : host_(std::move(host)), port_(std::move(port)), credentials_(std::move(c)) {}
+  std::string host_, port_;
+  auth::SigningCredentials credentials_;
+};
+
+// Resolves a role profile's credentials through `endpoint_url` (no-op for a
+// static profile).
+Status AssumeRoleProfile(AwsProfile& profile, const std::string& endpoint_url);
+
+struct TrailDescription {
+  std::string arn, bucket, prefix;
+  bool is_org = false;
+};
+
+class CloudTrailClient final : public PublicKeySource {
+ public:
+  // `client` must outlive this object.
+  explicit CloudTrailClient(const AwsClient& client) : client_(client) {}
+  // DescribeTrails(trailNameList=[arn]) in `region`. TrailNotFoundException
+  // when the caller does not see it.
+  Result<TrailDescription> DescribeTrail(const std::string& region, const std::string& arn) const;
+  // ListPublicKeys in `region` (its keys), StartTime/EndTime as epoch seconds.
+  Result<std::vector<PublicKey>> Keys(const std::string& region, TimePoint start,
+                                      TimePoint end) override;
+
+ private:
+  const AwsClient& client_;
+};
+
+// Organizations DescribeOrganization: the caller's organization id.
+Result<std::string> DescribeOrganizationId(const AwsClient& client);
+
+class S3BucketReader final : public BucketReader {
+ public:
+  // `client` must outlive the reader; requests are signed for `region`.
+  S3BucketReader(const AwsClient& client, std::string region)
+      : client_(client), region_(std::move(region)) {}
+  Result<ListPage> List(const std::string& bucket, const std::string& prefix,
+                        const std::string& marker, const std::string& delimiter) override;
+  Status Get(const std::string& bucket, const std::string& key,
+             std::map<std::string, std::string>* metadata,
+             const std::function<void(std::string_view)>& on_bytes) override;
+
+ private:
+  const AwsClient& client_;
+  const std::string region_;
+};
+
+}  // namespace orgtrail::validate
