@@ -1,0 +1,156 @@
+"""DESIGN.md step 7 with the stock AWS CLI on `orgtraild --simulated-clock`: the organization
+trail of test_org_trail.py delivers into the audit bucket, which carries the template's two
+lifecycle rules (GLACIER after 14 days with abort-incomplete-multipart after 1, expiry after 180).
+Advancing the clock 15 days moves the logs to GLACIER: list/head report it and get-object fails
+with InvalidObjectState until restore-object has completed; at day 181 they are gone (the bucket
+is versioned, so each now has a delete marker), while logs delivered later age on their own.
+
+Not covered yet (depends on the digest wiring): validate-logs after a restore, and the validator
+reporting lifecycle-expired logs as such."""
+import calendar
+import gzip
+import json
+import os
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+from harness import check, run
+from test_org_trail import org_trail
+
+BUCKET = "acme-org-cloudtrail"  # as test_org_trail.audit_infrastructure creates it
+DAY = 86400
+
+# The template's rules (src/cfn/testdata/audit-account.yaml), as put-bucket-lifecycle-configuration.
+TEMPLATE_RULES = {"Rules": [
+    {"ID": "TransitionToGlacier", "Status": "Enabled", "Filter": {"Prefix": ""},
+     "Transitions": [{"Days": 14, "StorageClass": "GLACIER"}],
+     "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1}},
+    {"ID": "ExpireLogs", "Status": "Enabled", "Filter": {"Prefix": ""}, "Expiration": {"Days": 180}},
+]}
+
+
+def advance(srv, **kw):
+    """POST /_orgtrail/clock/advance?days=N|seconds=N; returns the JSON answer."""
+    (unit, n), = kw.items()
+    req = urllib.request.Request(f"{srv.endpoint}/_orgtrail/clock/advance?{unit}={n}", data=b"", method="POST")
+    with urllib.request.urlopen(req, timeout=120) as r:
+        check(r.status == 200, f"advance answered {r.status}")
+        return json.loads(r.read())
+
+
+def s3_time(s):
+    """2026-11-26T15:01:31.000Z / +00:00 -> unix seconds."""
+    s = s.replace("+00:00", "Z")
+    return calendar.timegm(time.strptime(s.split(".")[0].rstrip("Z"), "%Y-%m-%dT%H:%M:%S"))
+
+
+def log_objects(srv):
+    out = srv.aws("s3api", "list-objects-v2", "--bucket", BUCKET, "--prefix", "AWSLogs/", profile="audit")
+    return {o["Key"]: o for o in out.get("Contents", []) if "/CloudTrail/" in o["Key"]}
+
+
+def download(srv, key, profile="audit"):
+    path = os.path.join(tempfile.mkdtemp(), "f.json.gz")
+    srv.aws("s3api", "get-object", "--bucket", BUCKET, "--key", key, path, profile=profile)
+    with gzip.open(path, "rb") as f:
+        return json.loads(f.read())["Records"]
+
+
+def lifecycle(srv):
+    # The advance route is there (and answers bad input precisely) only under --simulated-clock.
+    try:
+        urllib.request.urlopen(urllib.request.Request(
+            f"{srv.endpoint}/_orgtrail/clock/advance?days=soon", data=b"", method="POST"), timeout=10)
+        raise AssertionError("advance?days=soon succeeded")
+    except urllib.error.HTTPError as e:
+        check(e.code == 400 and json.loads(e.read())["__type"] == "InvalidParameterValue", f"{e.code}")
+
+    org_trail(srv)  # organization trail delivering into BUCKET (versioned, SSE-KMS)
+    srv.aws("s3api", "put-bucket-lifecycle-configuration", "--bucket", BUCKET,
+            "--lifecycle-configuration", json.dumps(TEMPLATE_RULES), profile="audit")
+    rules = srv.aws("s3api", "get-bucket-lifecycle-configuration", "--bucket", BUCKET, profile="audit")["Rules"]
+    check({r["ID"] for r in rules} == {"TransitionToGlacier", "ExpireLogs"}, f"rules {rules}")
+
+    day0 = log_objects(srv)
+    check(day0, "no log files delivered")
+    for k, o in day0.items():
+        check(o.get("StorageClass", "STANDARD") == "STANDARD", f"{k} starts as {o}")
+    newest_day0 = max(s3_time(o["LastModified"]) for o in day0.values())
+    sample = sorted(day0)[0]
+
+    # Day 15: past the 14-day transition (S3 rounds to the next midnight UTC).
+    a = advance(srv, days=15)
+    t15 = a["unixSeconds"]
+    check(a["offsetSeconds"] == 15 * DAY, f"{a}")
+    check(a["lifecycle"].get("transitioned", 0) >= len(day0), f"lifecycle pass {a}")
+    check(a["lifecycle"].get("expired", 0) == 0, f"expired too early: {a}")
+    listed = log_objects(srv)
+    for k in day0:
+        check(k in listed and listed[k].get("StorageClass") == "GLACIER", f"{k} after 15 days: {listed.get(k)}")
+    head = srv.aws("s3api", "head-object", "--bucket", BUCKET, "--key", sample, profile="audit")
+    check(head.get("StorageClass") == "GLACIER" and "Restore" not in head, f"head {head}")
+    check(head.get("ServerSideEncryption") == "aws:kms", f"cold object lost its SSE metadata: {head}")
+    path = os.path.join(tempfile.mkdtemp(), "f")
+    srv.aws("s3api", "get-object", "--bucket", BUCKET, "--key", sample, path, profile="audit",
+            expect_error="InvalidObjectState")
+
+    # Restore (Expedited: minutes on S3, on the simulated clock here).
+    srv.aws("s3api", "restore-object", "--bucket", BUCKET, "--key", sample, "--restore-request",
+            "Days=1,GlacierJobParameters={Tier=Expedited}", profile="audit")
+    head = srv.aws("s3api", "head-object", "--bucket", BUCKET, "--key", sample, profile="audit")
+    check(head.get("Restore") == 'ongoing-request="true"', f"restore not in progress: {head}")
+    srv.aws("s3api", "get-object", "--bucket", BUCKET, "--key", sample, path, profile="audit",
+            expect_error="InvalidObjectState")
+    srv.aws("s3api", "restore-object", "--bucket", BUCKET, "--key", sample, "--restore-request",
+            "Days=1,GlacierJobParameters={Tier=Expedited}", profile="audit",
+            expect_error="RestoreAlreadyInProgress")
+    advance(srv, seconds=600)
+    head = srv.aws("s3api", "head-object", "--bucket", BUCKET, "--key", sample, profile="audit")
+    check(head.get("StorageClass") == "GLACIER", f"restored copy changed the class: {head}")
+    check(head.get("Restore", "").startswith('ongoing-request="false", expiry-date="'), f"restore not done: {head}")
+    acct, region = sample.split("/")[2], sample.split("/")[4]
+    records = download(srv, sample)
+    check(records and all(r["recipientAccountId"] == acct and r["awsRegion"] == region for r in records),
+          f"restored {sample} holds other records")
+    # Another cold log, never restored, stays unreadable.
+    other = sorted(day0)[-1]
+    if other != sample:
+        srv.aws("s3api", "get-object", "--bucket", BUCKET, "--key", other, path, profile="audit",
+                expect_error="InvalidObjectState")
+
+    # Day 181: past the 180-day expiry of every day-0 log file.
+    a = advance(srv, days=181 - 15)
+    t181 = a["unixSeconds"]
+    check(a["lifecycle"].get("expired", 0) >= len(day0), f"lifecycle pass {a}")
+    listed = log_objects(srv)
+    for k in day0:
+        check(k not in listed, f"{k} still listed at day 181")
+    for k, o in listed.items():  # only logs delivered after day 15 remain: younger than 180 days
+        check(s3_time(o["LastModified"]) >= t15 - 60, f"{k} ({o['LastModified']}) outlived its expiry")
+    check(t181 - newest_day0 > 180 * DAY, "clock arithmetic")
+    srv.aws("s3api", "head-object", "--bucket", BUCKET, "--key", sample, profile="audit", expect_error="404")
+    srv.aws("s3api", "get-object", "--bucket", BUCKET, "--key", sample, path, profile="audit",
+            expect_error="NoSuchKey")
+    versions = srv.aws("s3api", "list-object-versions", "--bucket", BUCKET, "--prefix", sample, profile="audit")
+    markers = [m for m in versions.get("DeleteMarkers", []) if m["Key"] == sample]
+    kept = [v for v in versions.get("Versions", []) if v["Key"] == sample]
+    check(len(markers) == 1 and markers[0]["IsLatest"], f"no delete marker for {sample}: {versions}")
+    check(len(kept) == 1 and not kept[0]["IsLatest"] and kept[0].get("StorageClass") == "GLACIER",
+          f"the expired version should stay as a noncurrent GLACIER version: {versions}")
+
+    # Once the trail stops, everything it delivered ages out: the last files (delivered at day
+    # 181, by the calls above) expire 180 days later, and no log file is left under AWSLogs/.
+    srv.aws("cloudtrail", "stop-logging", "--name", "org-trail")
+    time.sleep(3)  # the last batches (1s delivery interval)
+    a = advance(srv, days=362 - 181)
+    check(a["lifecycle"].get("expired", 0) > 0, f"lifecycle pass {a}")
+    check(not log_objects(srv), f"log files left at day 362: {sorted(log_objects(srv))}")
+    out = srv.aws("s3api", "list-objects-v2", "--bucket", BUCKET, "--prefix", "AWSLogs/", profile="audit")
+    for o in out.get("Contents", []):  # digests written after the stop may remain, nothing older
+        check(s3_time(o["LastModified"]) > a["unixSeconds"] - 180 * DAY, f"{o} outlived its expiry")
+
+
+if __name__ == "__main__":
+    run(lifecycle, "--simulated-clock", "--delivery-interval", "1s")
