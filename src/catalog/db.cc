@@ -24,7 +24,33 @@ Result<std::unique_ptr<Db>> Db::Open(const std::string& path) {
   return db;
 }
 
-Db::~Db() { sqlite3_close(db_); }
+Db::~Db() {
+  for (auto& [sql, st] : statements_) sqlite3_finalize(st);
+  sqlite3_close(db_);
+}
+
+size_t Db::cached_statements() const {
+  std::lock_guard<std::recursive_mutex> l(mu_);
+  return statements_.size();
+}
+
+Result<sqlite3_stmt*> Db::Prepare(const std::string& sql, bool* owned) {
+  *owned = false;
+  if (auto it = statements_.find(sql); it != statements_.end()) return it->second;
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()),
+                         SQLITE_PREPARE_PERSISTENT, &st, nullptr) != SQLITE_OK) {
+    sqlite3_finalize(st);
+    return SqlError(db_, "prepare");
+  }
+  if (st == nullptr) return Status::Internal("sqlite prepare: empty statement");
+  if (statements_.size() >= kMaxCachedStatements) {
+    *owned = true;
+  } else {
+    statements_.emplace(sql, st);
+  }
+  return st;
+}
 
 Status Db::ExecScript(const std::string& sql) {
   std::lock_guard<std::recursive_mutex> l(mu_);
@@ -39,11 +65,19 @@ Status Db::ExecScript(const std::string& sql) {
 
 Result<std::vector<Row>> Db::Query(const std::string& sql, const std::vector<Value>& params) {
   std::lock_guard<std::recursive_mutex> l(mu_);
-  sqlite3_stmt* st = nullptr;
-  if (sqlite3_prepare_v2(db_, sql.c_str(), static_cast<int>(sql.size()), &st, nullptr) !=
-      SQLITE_OK)
-    return SqlError(db_, "prepare");
-  std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> guard(st, sqlite3_finalize);
+  bool owned = false;
+  OT_ASSIGN_OR_RETURN(sqlite3_stmt * st, Prepare(sql, &owned));
+  // A cached statement goes back to the cache reset and unbound, whatever
+  // happens below; an uncached one is finalized.
+  auto release = [owned](sqlite3_stmt* s) {
+    if (owned) {
+      sqlite3_finalize(s);
+    } else {
+      sqlite3_reset(s);
+      sqlite3_clear_bindings(s);
+    }
+  };
+  std::unique_ptr<sqlite3_stmt, decltype(release)> guard(st, release);
   for (size_t i = 0; i < params.size(); ++i) {
     int idx = static_cast<int>(i + 1);
     const Value& v = params[i];

@@ -3,6 +3,10 @@
 // cut. Each service keeps its tables in it (created with CREATE TABLE IF NOT
 // EXISTS in the service's store constructor). Thread-safe: every statement
 // runs under the Db's mutex; hold a Transaction for multi-statement changes.
+//
+// Prepared statements are cached by SQL text (the services use a fixed set
+// of statements, so re-preparing them on every call was the largest cost of
+// a catalog read); the cache is bounded and statements are reset after use.
 #pragma once
 
 #include <sqlite3.h>
@@ -12,6 +16,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <variant>
 #include <vector>
 
@@ -42,10 +47,22 @@ class Db {
   std::recursive_mutex& mutex() { return mu_; }
   sqlite3* handle() { return db_; }
 
+  // Statements currently held prepared (for tests).
+  size_t cached_statements() const;
+
  private:
+  // More distinct statements than this are prepared, run and finalized
+  // without caching (ad-hoc SQL must not grow memory without bound).
+  static constexpr size_t kMaxCachedStatements = 512;
+
   explicit Db(sqlite3* db) : db_(db) {}
+  // The cached statement for `sql`, or a fresh one the caller owns
+  // (*owned = true). Requires mu_.
+  Result<sqlite3_stmt*> Prepare(const std::string& sql, bool* owned);
+
   sqlite3* db_;
-  std::recursive_mutex mu_;
+  mutable std::recursive_mutex mu_;
+  std::unordered_map<std::string, sqlite3_stmt*> statements_;  // guarded by mu_
 };
 
 // BEGIN IMMEDIATE on construction; ROLLBACK on destruction unless Commit().
