@@ -96,12 +96,16 @@ int main(int argc, char** argv) {
     ts.emplace_back([&, c] {
       try {
         Client cl(port);
+        std::string body;
         while (!go) std::this_thread::yield();
         while (!stop) {
-          auto& res = cl.RoundTrip(get);
-          if (res.result_int() != 200) ++errors;
-          bytes += res.body().size();
+          if (cl.Fetch(get, body) != 200) ++errors;
+          bytes += body.size();
           ++gets;
+        }
+        if (body != object) {
+          ++errors;
+          std::fprintf(stderr, "client %d: last GetObject returned different bytes\n", c);
         }
       } catch (const std::exception& e) {
         ++errors;

@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 
+#include <cstring>
 #include <memory>
 
 #include "base/ids.h"
@@ -104,6 +105,42 @@ Result<std::string> AesGcmOpen(std::string_view key, std::string_view sealed,
   }
   out.resize(static_cast<size_t>(total + len));
   return out;
+}
+
+Status AesGcmOpenInPlace(std::string_view key, std::string* buf, std::string_view aad) {
+  if (key.size() != kAesKeySize) return BadKey();
+  if (buf->size() < kGcmIvSize + kGcmTagSize) return Invalid();
+  const size_t ct_size = buf->size() - kGcmIvSize - kGcmTagSize;
+  unsigned char* base = reinterpret_cast<unsigned char*>(buf->data());
+  unsigned char iv[kGcmIvSize];
+  unsigned char tag[kGcmTagSize];
+  std::memcpy(iv, base, kGcmIvSize);
+  std::memcpy(tag, base + kGcmIvSize + ct_size, kGcmTagSize);
+  CtxPtr ctx(EVP_CIPHER_CTX_new());
+  if (!ctx) return Status::Internal("EVP_CIPHER_CTX_new failed");
+  int len = 0;
+  if (EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr) != 1 ||
+      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, kGcmIvSize, nullptr) != 1 ||
+      EVP_DecryptInit_ex(ctx.get(), nullptr, nullptr, U(key), iv) != 1) {
+    return Status::Internal("AES-GCM init failed");
+  }
+  if (!aad.empty() &&
+      EVP_DecryptUpdate(ctx.get(), nullptr, &len, U(aad), static_cast<int>(aad.size())) != 1) {
+    return Invalid();
+  }
+  // OpenSSL decrypts exactly in place (out == in), not into an overlapping
+  // buffer; the plaintext is moved to the front afterwards.
+  unsigned char* ct = base + kGcmIvSize;
+  int total = 0;
+  if (ct_size > 0) {
+    if (EVP_DecryptUpdate(ctx.get(), ct, &len, ct, static_cast<int>(ct_size)) != 1) return Invalid();
+    total = len;
+  }
+  if (EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, kGcmTagSize, tag) != 1) return Invalid();
+  if (EVP_DecryptFinal_ex(ctx.get(), ct + total, &len) != 1) return Invalid();
+  buf->erase(buf->size() - kGcmTagSize);
+  buf->erase(0, kGcmIvSize);
+  return Status::Ok();
 }
 
 }  // namespace orgtrail::crypto

@@ -21,5 +21,8 @@ Result<std::string> AesGcmSeal(std::string_view key, std::string_view plaintext,
 // (wrong key, wrong aad, tampered bytes) or the input is too short.
 Result<std::string> AesGcmOpen(std::string_view key, std::string_view sealed,
                                std::string_view aad);
+// Same, decrypting in place: on success *buf holds the plaintext; on failure
+// its contents are unspecified. Saves the second buffer of a large object.
+Status AesGcmOpenInPlace(std::string_view key, std::string* buf, std::string_view aad);
 
 }  // namespace orgtrail::crypto

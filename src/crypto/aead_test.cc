@@ -50,6 +50,31 @@ TEST(AeadTest, DetectsTamperWrongAadWrongKey) {
   EXPECT_EQ(AesGcmOpen(kKey, "", "aad-1").status().code(), "InvalidCiphertextException");
 }
 
+TEST(AeadTest, InPlaceOpenMatchesOpenAndDetectsTamper) {
+  for (size_t n : {size_t{0}, size_t{1}, size_t{15}, size_t{16}, size_t{1000}, size_t{1} << 20}) {
+    std::string plain(n, '\0');
+    for (size_t i = 0; i < n; ++i) plain[i] = static_cast<char>(i * 131 + 7);
+    auto sealed = AesGcmSeal(kKey, plain, "ctx");
+    ASSERT_TRUE(sealed.ok());
+    std::string buf = *sealed;
+    ASSERT_TRUE(AesGcmOpenInPlace(kKey, &buf, "ctx").ok()) << n;
+    EXPECT_EQ(buf, plain) << n;
+  }
+  auto sealed = AesGcmSeal(kKey, "secret payload", "aad-1");
+  ASSERT_TRUE(sealed.ok());
+  for (size_t i = 0; i < sealed->size(); ++i) {
+    std::string t = *sealed;
+    t[i] ^= 0x01;
+    Status st = AesGcmOpenInPlace(kKey, &t, "aad-1");
+    ASSERT_FALSE(st.ok()) << "flip at byte " << i << " not detected";
+    EXPECT_EQ(st.code(), "InvalidCiphertextException");
+  }
+  std::string wrong_aad = *sealed;
+  EXPECT_EQ(AesGcmOpenInPlace(kKey, &wrong_aad, "aad-2").code(), "InvalidCiphertextException");
+  std::string short_buf(27, 'a');
+  EXPECT_EQ(AesGcmOpenInPlace(kKey, &short_buf, "").code(), "InvalidCiphertextException");
+}
+
 TEST(AeadTest, RejectsWrongKeySize) {
   EXPECT_FALSE(AesGcmSeal("short", "x", "").ok());
   EXPECT_FALSE(AesGcmOpen("short", std::string(40, 'a'), "").ok());

@@ -271,9 +271,9 @@ Status S3Service::OpenEnvelope(const auth::RequestContext& ctx, const std::strin
     if (sse_s3_key_.empty()) return Status::Internal("SSE-S3 object but no server key configured");
     OT_ASSIGN_OR_RETURN(data_key, crypto::AesGcmOpen(sse_s3_key_, blob->second, "sse-s3:" + aad));
   }
-  auto plain = crypto::AesGcmOpen(data_key, bytes, aad);
-  if (!plain.ok()) return Status::Internal("object ciphertext failed authentication");
-  bytes = std::move(plain).value();
+  if (!crypto::AesGcmOpenInPlace(data_key, &bytes, aad).ok()) {
+    return Status::Internal("object ciphertext failed authentication");
+  }
   return Status::Ok();
 }
 
