@@ -4,11 +4,14 @@ the waiter, the stack's outputs; the bucket (versioning, SSE-KMS, lifecycle 14/1
 (four-statement policy), alias and role read back through S3/KMS/IAM. Then, after deleting that
 stack (the Retain bucket survives), `aws cloudformation deploy` of the same template with the
 {"Parameters": {...}} file under another stack name and prefix; an update to 30 days changes only
-the lifecycle rule; a broken template rolls back naming the failing resource; delete keeps the
-retained bucket."""
+the lifecycle rule; an organization trail created with the stack's outputs delivers SSE-KMS log
+files into the stack's bucket; a broken template rolls back naming the failing resource; delete
+keeps the retained bucket."""
+import gzip
 import json
 import os
 import tempfile
+import time
 
 from harness import check, run
 from test_walkthrough import create_account
@@ -200,6 +203,38 @@ def cloudformation(srv):
     deploy(pmap)
     check(describe_stack(srv, "audit-infra-2")["StackStatus"] == "UPDATE_COMPLETE", "empty deploy")
 
+    # --- the organization trail built on the stack's outputs delivers ----------------------------
+    org_id = srv.aws("organizations", "describe-organization")["Organization"]["Id"]
+    srv.aws("organizations", "enable-aws-service-access", "--service-principal", "cloudtrail.amazonaws.com")
+    trail = srv.aws("cloudtrail", "create-trail", "--name", "cfn-org-trail", "--s3-bucket-name", outs2["BucketName"],
+                    "--is-organization-trail", "--is-multi-region-trail", "--enable-log-file-validation",
+                    "--kms-key-id", outs2["KmsKeyArn"])
+    check(trail.get("KmsKeyId") == outs2["KmsKeyArn"], f"{trail}")
+    srv.aws("cloudtrail", "start-logging", "--name", "cfn-org-trail")
+    marker = srv.aws("kms", "list-keys", profile="audit")  # activity in the audit account
+    check("Keys" in marker, f"{marker}")
+    prefix = f"AWSLogs/{org_id}/{audit}/CloudTrail/us-east-1/"
+    deadline = time.time() + 60
+    names = set()
+    while not {"ListKeys"} <= names:
+        check(time.time() < deadline, f"no ListKeys delivered under {prefix}: {names}")
+        time.sleep(0.5)
+        listed = srv.aws("s3api", "list-objects-v2", "--bucket", outs2["BucketName"], "--prefix", prefix,
+                         profile="audit").get("Contents", [])
+        for o in listed:
+            path = os.path.join(tmp, "log.json.gz")
+            head = srv.aws("s3api", "get-object", "--bucket", outs2["BucketName"], "--key", o["Key"], path,
+                           profile="audit")
+            check(head.get("ServerSideEncryption") == "aws:kms" and head.get("SSEKMSKeyId") == outs2["KmsKeyArn"],
+                  f"log file not encrypted with the stack's key: {head}")
+            with gzip.open(path, "rb") as f:
+                for r in json.loads(f.read())["Records"]:
+                    check(r["recipientAccountId"] == audit, f"{o['Key']}: {r['recipientAccountId']}")
+                    names.add(r["eventName"])
+    status = srv.aws("cloudtrail", "get-trail-status", "--name", "cfn-org-trail")
+    check(status["IsLogging"] and not status.get("LatestDeliveryError"), f"{status}")
+    srv.aws("cloudtrail", "delete-trail", "--name", "cfn-org-trail")
+
     # --- a broken template rolls back and names the failing resource ----------------------------
     broken = os.path.join(tmp, "broken.yaml")
     with open(broken, "w") as f:
@@ -232,4 +267,4 @@ def cloudformation(srv):
 
 
 if __name__ == "__main__":
-    run(cloudformation)
+    run(cloudformation, "--delivery-interval", "1s")
