@@ -23,6 +23,10 @@ TEST(TimeTest, ParsersRoundTripAndReject) {
   EXPECT_FALSE(ParseAmzDate("20261326T150131Z").has_value());
   EXPECT_FALSE(ParseIso8601("2026-11-26T15:01").has_value());
   EXPECT_FALSE(ParseIso8601("garbage").has_value());
+  // Beyond TimePoint's range (April 2262): refused, not overflowed.
+  EXPECT_TRUE(ParseAmzDate("22611231T235959Z").has_value());
+  EXPECT_FALSE(ParseAmzDate("26261126T163453Z").has_value());
+  EXPECT_FALSE(ParseIso8601("9999-12-31T23:59:59Z").has_value());
 }
 
 TEST(TimeTest, Durations) {

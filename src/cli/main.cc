@@ -2,6 +2,7 @@
 // here (validate_logs_command.h, ...).
 #include <CLI/CLI.hpp>
 
+#include "cli/trail_policy_command.h"
 #include "cli/validate_logs_command.h"
 
 int main(int argc, char** argv) {
@@ -9,6 +10,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   int exit_code = 0;
   orgtrail::cli::AddValidateLogsCommand(app, &exit_code);
+  orgtrail::cli::AddTrailPolicyCommand(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -7,6 +7,7 @@
 #include "cloudtrail/delivery_trail_directory.h"
 #include "cloudtrail/org_directory.h"
 #include "iam/test_fixture.h"
+#include "policy/policy_document.h"
 
 namespace orgtrail::cloudtrail {
 namespace {
@@ -18,7 +19,12 @@ class OneBucket : public BucketDirectory {
  public:
   std::optional<BucketInfo> FindBucket(const std::string& name) override {
     if (name != "audit-cloudtrail") return std::nullopt;
-    return BucketInfo{name, "444455556666", "us-east-1"};
+    // Delivery is allowed for any trail (the pre-flight is tested in
+    // cloudtrail_service_test and policy_preflight_test).
+    return BucketInfo{name, "444455556666", "us-east-1", R"({"Version":"2012-10-17","Statement":[
+        {"Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},
+         "Action":["s3:GetBucketAcl","s3:PutObject"],
+         "Resource":["arn:aws:s3:::audit-cloudtrail","arn:aws:s3:::audit-cloudtrail/*"]}]})"};
   }
 };
 
@@ -140,6 +146,41 @@ TEST_F(AdaptersTest, DeliveryDirectoryFiltersAndReports) {
   // Stopped trails are not delivered to.
   MustOk(svc_.StopLogging(mgmt_, {{"Name", "acct-trail"}}));
   EXPECT_TRUE(delivery_dir_.LoggingTrails().empty());
+}
+
+// aws:PrincipalOrgID as the server wires it: the Authorizer asks the real
+// Organizations service which organization the caller's account is in.
+TEST_F(AdaptersTest, PrincipalOrgIdComesFromOrganizations) {
+  MustOk(orgs_.CreateOrganization(mgmt_, {{"FeatureSet", "ALL"}}));
+  Json acct =
+      MustOk(orgs_.CreateAccount(mgmt_, {{"AccountName", "Dev"}, {"Email", "dev@example.com"}}));
+  const std::string member = acct["CreateAccountStatus"]["AccountId"];
+  ASSERT_TRUE(orgs_.GetOrganization().has_value());
+  const std::string org_id = orgs_.GetOrganization()->id;
+  auto policy = policy::ParsePolicy(R"({"Version":"2012-10-17","Statement":[
+      {"Sid":"OrgReads","Effect":"Allow","Principal":"*","Action":"s3:GetObject",
+       "Resource":"arn:aws:s3:::audit-cloudtrail/*",
+       "Condition":{"StringEquals":{"aws:PrincipalOrgID":")" + org_id + R"("}}}]})",
+                                    policy::PolicyKind::kResource);
+  ASSERT_TRUE(policy.ok()) << policy.status().ToString();
+  iam::AuthzCheck check;
+  check.action = "s3:GetObject";
+  check.resource = "arn:aws:s3:::audit-cloudtrail/AWSLogs/x";
+  check.resource_account = "444455556666";
+  check.resource_policy = &*policy;
+  check.kind = iam::ResourcePolicyKind::kBucket;
+  check.style = iam::DenyStyle::kS3;
+
+  iam::Authorizer authz(*w_.store);
+  // Without the lookup the key is absent and the condition cannot hold.
+  EXPECT_FALSE(authz.Authorize(w_.Root(member), check).ok());
+  authz.SetOrgIdLookup(PrincipalOrgIdLookup(orgs_));
+  EXPECT_TRUE(authz.Authorize(w_.Root(member), check).ok());
+  EXPECT_TRUE(authz.Authorize(mgmt_, check).ok());
+  Status outsider = authz.Authorize(w_.Root(kOutsider), check);
+  EXPECT_EQ(outsider.code(), "AccessDenied");
+  EXPECT_NE(outsider.message().find("aws:PrincipalOrgID"), std::string::npos)
+      << outsider.message();
 }
 
 }  // namespace

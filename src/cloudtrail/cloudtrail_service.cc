@@ -5,6 +5,7 @@
 #include <set>
 
 #include "cloudtrail/event_selectors.h"
+#include "cloudtrail/policy_preflight.h"
 #include "cloudtrail/trail_rules.h"
 #include "delivery/event_filter.h"
 
@@ -284,6 +285,36 @@ Result<std::vector<TrailRecord>> CloudTrailService::Visible(const auth::RequestC
 
 // ------------------------------------------------------------- operations
 
+namespace {
+
+// CreateTrail/UpdateTrail's delivery pre-flight (policy_preflight.h): the
+// trail's bucket and key policies as delivery will be authorized against
+// them. `t` has passed CheckBucketAndKey (bucket exists; key resolved).
+Status PreflightDelivery(BucketDirectory& buckets, KeyDirectory& keys,
+                         const iam::Authorizer& authorizer, const TrailRecord& t, TimePoint now) {
+  DeliverySetup s;
+  s.trail_arn = t.arn;
+  s.owner_account = t.owner_account;
+  s.home_region = t.home_region;
+  s.org_id = t.org_trail ? t.org_id : "";
+  s.bucket = t.bucket;
+  s.prefix = t.prefix;
+  if (std::optional<BucketInfo> b = buckets.FindBucket(t.bucket)) {
+    s.bucket_owner = b->owner_account;
+    s.bucket_policy = b->policy;
+  }
+  s.kms_key_arn = t.kms_key_arn;
+  if (!t.kms_key_arn.empty()) {
+    if (std::optional<KeyInfo> k = keys.FindKey(t.kms_key_arn, t.home_region, t.owner_account)) {
+      s.key_account = k->account;
+      s.key_policy = k->policy;
+    }
+  }
+  return CheckDeliveryPolicies(authorizer, s, now);
+}
+
+}  // namespace
+
 Result<Json> CloudTrailService::CreateTrail(const auth::RequestContext& ctx, const Json& in) {
   OT_RETURN_IF_ERROR(RequireObject(in));
   const std::string& account = ctx.principal.account_id;
@@ -345,6 +376,9 @@ Result<Json> CloudTrailService::CreateTrail(const auth::RequestContext& ctx, con
   t.advanced_selectors = sel.advanced;
   t.selectors_json = sel.selectors.dump();
   t.created = ToUnixSeconds(clock_.Now());
+  OT_RETURN_IF_ERROR(PreflightDelivery(
+      buckets_, keys_, authorizer_ != nullptr ? *authorizer_ : iam::Authorizer::Default(), t,
+      clock_.Now()));
   OT_RETURN_IF_ERROR(store_.Insert(t, tags));
   return TrailResponseJson(t);
 }
@@ -522,6 +556,13 @@ Result<Json> CloudTrailService::UpdateTrail(const auth::RequestContext& ctx, con
   if (bucket || key_ref) {
     std::string ref_to_check = key_ref ? *key_ref : t.kms_key_arn;
     OT_ASSIGN_OR_RETURN(t.kms_key_arn, CheckBucketAndKey(ctx, t.bucket, ref_to_check));
+  }
+  // Where delivery writes, or as whom it is allowed to, changed: test the
+  // policies again.
+  if (bucket || key_ref || prefix || t.org_trail != r.trail.org_trail) {
+    OT_RETURN_IF_ERROR(PreflightDelivery(
+        buckets_, keys_, authorizer_ != nullptr ? *authorizer_ : iam::Authorizer::Default(), t,
+        clock_.Now()));
   }
   OT_RETURN_IF_ERROR(store_.Update(t));
   const bool was_on = r.trail.log_file_validation, now_on = t.log_file_validation;

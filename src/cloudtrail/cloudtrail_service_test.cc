@@ -28,6 +28,29 @@ class FakeOrgs : public OrgDirectory {
   std::set<std::string> accounts{kMgmt, kMember, kAudit};
 };
 
+// A bucket policy that lets CloudTrail deliver for any trail (no aws:SourceArn
+// condition), as the fakes' default: tests of the pre-flight replace it.
+std::string OpenBucketPolicy(const std::string& bucket) {
+  return R"({"Version":"2012-10-17","Statement":[
+    {"Sid":"AclCheck","Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},
+     "Action":"s3:GetBucketAcl","Resource":"arn:aws:s3:::)" +
+         bucket + R"("},
+    {"Sid":"Write","Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},
+     "Action":"s3:PutObject","Resource":"arn:aws:s3:::)" +
+         bucket + R"(/*",
+     "Condition":{"StringEquals":{"s3:x-amz-acl":"bucket-owner-full-control"}}}]})";
+}
+
+// A key policy that lets CloudTrail encrypt for any trail.
+constexpr char kOpenKeyPolicy[] = R"({"Version":"2012-10-17","Statement":[
+    {"Sid":"Root","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444444444444:root"},
+     "Action":"kms:*","Resource":"*"},
+    {"Sid":"Encrypt","Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},
+     "Action":"kms:GenerateDataKey*","Resource":"*",
+     "Condition":{"StringLike":{"kms:EncryptionContext:aws:cloudtrail:arn":"arn:aws:cloudtrail:*:*:trail/*"}}},
+    {"Sid":"Describe","Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},
+     "Action":"kms:DescribeKey","Resource":"*"}]})";
+
 class FakeBuckets : public BucketDirectory {
  public:
   std::optional<BucketInfo> FindBucket(const std::string& name) override {
@@ -36,8 +59,9 @@ class FakeBuckets : public BucketDirectory {
     return it->second;
   }
   std::map<std::string, BucketInfo> buckets{
-      {"audit-cloudtrail", {"audit-cloudtrail", kAudit, kHome}},
-      {"eu-bucket", {"eu-bucket", kAudit, kOther}}};
+      {"audit-cloudtrail",
+       {"audit-cloudtrail", kAudit, kHome, OpenBucketPolicy("audit-cloudtrail")}},
+      {"eu-bucket", {"eu-bucket", kAudit, kOther, OpenBucketPolicy("eu-bucket")}}};
 };
 
 class FakeKeys : public KeyDirectory {
@@ -50,11 +74,11 @@ class FakeKeys : public KeyDirectory {
   }
   std::map<std::string, KeyInfo> keys{
       {"arn:aws:kms:us-east-1:444444444444:key/k1",
-       {"arn:aws:kms:us-east-1:444444444444:key/k1", kAudit, kHome, true}},
+       {"arn:aws:kms:us-east-1:444444444444:key/k1", kAudit, kHome, true, kOpenKeyPolicy}},
       {"arn:aws:kms:eu-west-1:444444444444:key/k2",
-       {"arn:aws:kms:eu-west-1:444444444444:key/k2", kAudit, kOther, true}},
+       {"arn:aws:kms:eu-west-1:444444444444:key/k2", kAudit, kOther, true, kOpenKeyPolicy}},
       {"arn:aws:kms:us-east-1:444444444444:key/off",
-       {"arn:aws:kms:us-east-1:444444444444:key/off", kAudit, kHome, false}}};
+       {"arn:aws:kms:us-east-1:444444444444:key/off", kAudit, kHome, false, kOpenKeyPolicy}}};
 };
 
 class CloudTrailServiceTest : public ::testing::Test {
@@ -487,6 +511,205 @@ TEST_F(CloudTrailServiceTest, UpdateTrail) {
   u = Ok("UpdateTrail", Ctx(kMgmt), {{"Name", "tr1"}, {"S3KeyPrefix", ""}, {"KmsKeyId", ""}});
   EXPECT_FALSE(u.contains("S3KeyPrefix"));
   EXPECT_FALSE(u.contains("KmsKeyId"));
+}
+
+// ---- Delivery pre-flight: CreateTrail/UpdateTrail test the bucket and key
+// policies as delivery will use them, and the message names what is missing.
+
+class PreflightTest : public CloudTrailServiceTest {
+ protected:
+  // CreateTrail tr1 in kMgmt into audit-cloudtrail (with key k1 when `kms`);
+  // returns the error status (OK when created).
+  Status Create(bool kms, const std::string& name = "tr1") {
+    Json in = {{"Name", name}, {"S3BucketName", "audit-cloudtrail"}};
+    if (kms) in["KmsKeyId"] = kK1;
+    auto r = Call("CreateTrail", Ctx(kMgmt), in);
+    return r.ok() ? Status::Ok() : r.status();
+  }
+  void SetBucketPolicy(std::optional<std::string> p) {
+    buckets_.buckets["audit-cloudtrail"].policy = std::move(p);
+  }
+  void SetKeyPolicy(const std::string& p) { keys_.keys[kK1].policy = p; }
+
+  static constexpr char kK1[] = "arn:aws:kms:us-east-1:444444444444:key/k1";
+  static constexpr char kTr1[] = "arn:aws:cloudtrail:us-east-1:111111111111:trail/tr1";
+};
+
+TEST_F(PreflightTest, NoBucketPolicyIsRefusedNamingActionPrincipalResource) {
+  SetBucketPolicy(std::nullopt);
+  Status s = Create(false);
+  EXPECT_EQ(s.code(), "InsufficientS3BucketPolicyException");
+  EXPECT_EQ(s.http_status(), 400);
+  const std::string& m = s.message();
+  EXPECT_NE(m.find("s3:GetBucketAcl"), std::string::npos) << m;
+  EXPECT_NE(m.find("s3:PutObject"), std::string::npos) << m;
+  EXPECT_NE(m.find("cloudtrail.amazonaws.com"), std::string::npos) << m;
+  EXPECT_NE(m.find("arn:aws:s3:::audit-cloudtrail/AWSLogs/111111111111/*"), std::string::npos) << m;
+  EXPECT_NE(m.find("there is no bucket policy of audit-cloudtrail"), std::string::npos) << m;
+  // Nothing was created.
+  EXPECT_EQ(Ok("ListTrails", Ctx(kMgmt), Json::object())["Trails"].size(), 0u);
+}
+
+TEST_F(PreflightTest, PolicyWithoutWriteStatementIsRefusedNamingPutObject) {
+  SetBucketPolicy(R"({"Version":"2012-10-17","Statement":[
+    {"Sid":"AWSCloudTrailAclCheck","Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},
+     "Action":"s3:GetBucketAcl","Resource":"arn:aws:s3:::audit-cloudtrail"}]})");
+  Status s = Create(false);
+  EXPECT_EQ(s.code(), "InsufficientS3BucketPolicyException");
+  const std::string& m = s.message();
+  EXPECT_EQ(m.find("s3:GetBucketAcl on"), std::string::npos) << m;  // that one is granted
+  EXPECT_NE(m.find("cloudtrail.amazonaws.com needs s3:PutObject on "
+                   "arn:aws:s3:::audit-cloudtrail/AWSLogs/111111111111/*"),
+            std::string::npos)
+      << m;
+  EXPECT_NE(m.find("no statement in the bucket policy of audit-cloudtrail allows s3:PutObject"),
+            std::string::npos)
+      << m;
+}
+
+TEST_F(PreflightTest, WrongSourceArnConditionIsNamed) {
+  const std::string wrong = "arn:aws:cloudtrail:us-east-1:111111111111:trail/other";
+  SetBucketPolicy(R"({"Version":"2012-10-17","Statement":[
+    {"Sid":"AclCheck","Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},
+     "Action":"s3:GetBucketAcl","Resource":"arn:aws:s3:::audit-cloudtrail"},
+    {"Sid":"WriteForOther","Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},
+     "Action":"s3:PutObject","Resource":"arn:aws:s3:::audit-cloudtrail/AWSLogs/*",
+     "Condition":{"StringEquals":{"s3:x-amz-acl":"bucket-owner-full-control",
+                                  "aws:SourceArn":")" + wrong + R"("}}}]})");
+  Status s = Create(false);
+  EXPECT_EQ(s.code(), "InsufficientS3BucketPolicyException");
+  const std::string& m = s.message();
+  EXPECT_NE(m.find("'WriteForOther'"), std::string::npos) << m;
+  EXPECT_NE(m.find("aws:SourceArn = " + wrong + " failed"), std::string::npos) << m;
+  EXPECT_NE(m.find(std::string("the request has aws:SourceArn = ") + kTr1), std::string::npos) << m;
+
+  // The right ARN passes.
+  SetBucketPolicy(R"({"Version":"2012-10-17","Statement":[
+    {"Sid":"AclCheck","Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},
+     "Action":"s3:GetBucketAcl","Resource":"arn:aws:s3:::audit-cloudtrail"},
+    {"Sid":"Write","Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},
+     "Action":"s3:PutObject","Resource":"arn:aws:s3:::audit-cloudtrail/AWSLogs/*",
+     "Condition":{"StringEquals":{"s3:x-amz-acl":"bucket-owner-full-control",
+                                  "aws:SourceArn":")" + std::string(kTr1) + R"("}}}]})");
+  EXPECT_TRUE(Create(false).ok());
+}
+
+TEST_F(PreflightTest, ExplicitDenyIsNamed) {
+  SetBucketPolicy(R"({"Version":"2012-10-17","Statement":[
+    {"Sid":"Write","Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},
+     "Action":["s3:GetBucketAcl","s3:PutObject"],"Resource":["arn:aws:s3:::audit-cloudtrail","arn:aws:s3:::audit-cloudtrail/*"]},
+    {"Sid":"NoCloudTrail","Effect":"Deny","Principal":"*","Action":"s3:PutObject",
+     "Resource":"arn:aws:s3:::audit-cloudtrail/*"}]})");
+  Status s = Create(false);
+  EXPECT_EQ(s.code(), "InsufficientS3BucketPolicyException");
+  EXPECT_NE(s.message().find("'NoCloudTrail'"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("explicitly denies s3:PutObject"), std::string::npos) << s.message();
+}
+
+TEST_F(PreflightTest, KeyPolicyWithoutGenerateDataKeyIsRefused) {
+  SetKeyPolicy(R"({"Version":"2012-10-17","Statement":[
+    {"Sid":"Root","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444444444444:root"},
+     "Action":"kms:*","Resource":"*"},
+    {"Sid":"Describe","Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},
+     "Action":"kms:DescribeKey","Resource":"*"}]})");
+  Status s = Create(true);
+  EXPECT_EQ(s.code(), "InsufficientEncryptionPolicyException");
+  EXPECT_EQ(s.http_status(), 400);
+  const std::string& m = s.message();
+  EXPECT_NE(m.find(std::string("cloudtrail.amazonaws.com needs kms:GenerateDataKey on ") + kK1),
+            std::string::npos)
+      << m;
+  EXPECT_NE(m.find(std::string("no statement in the key policy of ") + kK1 +
+                   " allows kms:GenerateDataKey"),
+            std::string::npos)
+      << m;
+  EXPECT_EQ(m.find("kms:DescribeKey on"), std::string::npos) << m;  // that one is granted
+  EXPECT_EQ(Ok("ListTrails", Ctx(kMgmt), Json::object())["Trails"].size(), 0u);
+  // Without a key there is nothing to check on the key side.
+  EXPECT_TRUE(Create(false).ok());
+}
+
+TEST_F(PreflightTest, KeyPolicyWithWrongEncryptionContextIsNamed) {
+  SetKeyPolicy(R"({"Version":"2012-10-17","Statement":[
+    {"Sid":"EncryptForAnotherAccount","Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},
+     "Action":"kms:GenerateDataKey*","Resource":"*",
+     "Condition":{"StringLike":{"kms:EncryptionContext:aws:cloudtrail:arn":"arn:aws:cloudtrail:*:999999999999:trail/*"}}},
+    {"Sid":"Describe","Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},
+     "Action":"kms:DescribeKey","Resource":"*"}]})");
+  Status s = Create(true);
+  EXPECT_EQ(s.code(), "InsufficientEncryptionPolicyException");
+  const std::string& m = s.message();
+  EXPECT_NE(m.find("'EncryptForAnotherAccount'"), std::string::npos) << m;
+  EXPECT_NE(m.find("StringLike kms:EncryptionContext:aws:cloudtrail:arn = "
+                   "arn:aws:cloudtrail:*:999999999999:trail/* failed"),
+            std::string::npos)
+      << m;
+  EXPECT_NE(m.find(std::string("the request has kms:EncryptionContext:aws:cloudtrail:arn = ") +
+                   kTr1),
+            std::string::npos)
+      << m;
+}
+
+TEST_F(PreflightTest, BucketGapsComeBeforeKeyGaps) {
+  SetBucketPolicy(std::nullopt);
+  SetKeyPolicy(R"({"Version":"2012-10-17","Statement":[
+    {"Sid":"Root","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444444444444:root"},
+     "Action":"kms:*","Resource":"*"}]})");
+  EXPECT_EQ(Create(true).code(), "InsufficientS3BucketPolicyException");
+}
+
+TEST_F(PreflightTest, OrganizationTrailNeedsTheOrgPath) {
+  const std::string mgmt_only = R"({"Version":"2012-10-17","Statement":[
+    {"Sid":"AclCheck","Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},
+     "Action":"s3:GetBucketAcl","Resource":"arn:aws:s3:::audit-cloudtrail"},
+    {"Sid":"ManagementWrite","Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},
+     "Action":"s3:PutObject","Resource":"arn:aws:s3:::audit-cloudtrail/AWSLogs/111111111111/*",
+     "Condition":{"StringEquals":{"s3:x-amz-acl":"bucket-owner-full-control"}}}]})";
+  SetBucketPolicy(mgmt_only);
+  auto r = Call("CreateTrail", Ctx(kMgmt),
+                {{"Name", "org-trail"}, {"S3BucketName", "audit-cloudtrail"},
+                 {"IsOrganizationTrail", true}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), "InsufficientS3BucketPolicyException");
+  EXPECT_NE(r.status().message().find("arn:aws:s3:::audit-cloudtrail/AWSLogs/o-abcdef1234/*"),
+            std::string::npos)
+      << r.status().message();
+  EXPECT_NE(r.status().message().find("'ManagementWrite'"), std::string::npos)
+      << r.status().message();
+  // The same policy is enough for the account's own trail...
+  EXPECT_TRUE(Create(false).ok());
+  // ...but turning it into an organization trail is refused and changes nothing.
+  EXPECT_EQ(Err("UpdateTrail", Ctx(kMgmt), {{"Name", "tr1"}, {"IsOrganizationTrail", true}}),
+            "InsufficientS3BucketPolicyException");
+  EXPECT_EQ(Ok("GetTrail", Ctx(kMgmt), {{"Name", "tr1"}})["Trail"]["IsOrganizationTrail"], false);
+}
+
+TEST_F(PreflightTest, UpdateTrailChecksNewBucketKeyAndPrefix) {
+  ASSERT_TRUE(Create(true).ok());
+  // A prefix the write statement does not cover.
+  SetBucketPolicy(R"({"Version":"2012-10-17","Statement":[
+    {"Sid":"AclCheck","Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},
+     "Action":"s3:GetBucketAcl","Resource":"arn:aws:s3:::audit-cloudtrail"},
+    {"Sid":"Write","Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},
+     "Action":"s3:PutObject","Resource":"arn:aws:s3:::audit-cloudtrail/AWSLogs/*"}]})");
+  auto r = Call("UpdateTrail", Ctx(kMgmt), {{"Name", "tr1"}, {"S3KeyPrefix", "team"}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), "InsufficientS3BucketPolicyException");
+  EXPECT_NE(r.status().message().find("arn:aws:s3:::audit-cloudtrail/team/AWSLogs/111111111111/*"),
+            std::string::npos)
+      << r.status().message();
+  EXPECT_FALSE(Ok("GetTrail", Ctx(kMgmt), {{"Name", "tr1"}})["Trail"].contains("S3KeyPrefix"));
+  // Unrelated updates do not re-check (the policy is judged at delivery then).
+  Ok("UpdateTrail", Ctx(kMgmt), {{"Name", "tr1"}, {"EnableLogFileValidation", true}});
+  // A new key whose policy lacks GenerateDataKey.
+  keys_.keys["arn:aws:kms:us-east-1:444444444444:key/k3"] = {
+      "arn:aws:kms:us-east-1:444444444444:key/k3", kAudit, kHome, true,
+      R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow",
+          "Principal":{"AWS":"arn:aws:iam::444444444444:root"},"Action":"kms:*","Resource":"*"}]})"};
+  EXPECT_EQ(Err("UpdateTrail", Ctx(kMgmt),
+                {{"Name", "tr1"}, {"KmsKeyId", "arn:aws:kms:us-east-1:444444444444:key/k3"}}),
+            "InsufficientEncryptionPolicyException");
+  EXPECT_EQ(Ok("GetTrail", Ctx(kMgmt), {{"Name", "tr1"}})["Trail"]["KmsKeyId"], kK1);
 }
 
 TEST_F(CloudTrailServiceTest, Tags) {

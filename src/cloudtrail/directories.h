@@ -15,6 +15,9 @@ struct BucketInfo {
   std::string name;
   std::string owner_account;
   std::string region;
+  // The bucket policy's JSON text; nullopt when the bucket has none. Read by
+  // CreateTrail/UpdateTrail's delivery pre-flight (policy_preflight.h).
+  std::optional<std::string> policy;
 };
 
 class BucketDirectory {
@@ -29,6 +32,7 @@ struct KeyInfo {
   std::string account;
   std::string region;
   bool enabled = true;
+  std::string policy;  // the key policy's JSON text (every KMS key has one)
 };
 
 class KeyDirectory {

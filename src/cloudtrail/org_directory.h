@@ -5,6 +5,7 @@
 #pragma once
 
 #include "cloudtrail/directories.h"
+#include "iam/authorizer.h"
 #include "org/organizations_service.h"
 
 namespace orgtrail::cloudtrail {
@@ -19,5 +20,10 @@ class OrganizationsOrgDirectory final : public OrgDirectory {
  private:
   org::OrganizationsService& orgs_;
 };
+
+// aws:PrincipalOrgID for iam::Authorizer::SetOrgIdLookup: the id of the
+// organization `account` belongs to (management account or member), "" when
+// none. `orgs` must outlive the lookup.
+iam::OrgIdLookup PrincipalOrgIdLookup(org::OrganizationsService& orgs);
 
 }  // namespace orgtrail::cloudtrail
