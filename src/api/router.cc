@@ -69,7 +69,8 @@ void Router::SetInternalHandler(std::string path, HttpHandler handler) {
 uint64_t Router::BodyLimit(std::string_view method, std::string_view target,
                            const HeaderList& headers) const {
   std::string_view path = target.substr(0, target.find('?'));
-  if (StartsWith(path, "/_orgtrail/") || path == "/PutAuditEvents") return options_.api_body_limit;
+  if (path == "/PutAuditEvents") return options_.rest_json_body_limit;
+  if (StartsWith(path, "/_orgtrail/")) return options_.api_body_limit;
   for (const auto& [n, v] : headers) {
     if (EqualsIgnoreCase(n, "X-Amz-Target")) return options_.api_body_limit;
     if (EqualsIgnoreCase(n, "Content-Type") && IsFormContentType(v) && path == "/")
@@ -362,8 +363,26 @@ HttpResponse Router::HandleRestJson(const HttpRequest& req, const Route& route, 
   };
   Status auth = Authenticate(req, Protocol::kRestJson, route.service, rec, nullptr);
   if (!auth.ok()) return fail(auth);
-  return fail(Status::Error("UnsupportedOperationException",
-                            "PutAuditEvents is not implemented by orgtrail yet"));
+  auto pairs = ParseQueryString(req.Query(), /*plus_as_space=*/false);
+  if (!pairs) return fail(Status::Error("SerializationException", "Malformed query string"));
+  auth::QueryParams query;
+  for (auto& [k, v] : *pairs) query[k] = std::move(v);
+  // The call record keeps the parameters, never the events themselves (up
+  // to a megabyte, and recorded on their own).
+  Json params = Json::object();
+  for (const char* name : {"channelArn", "externalId"}) {
+    auto it = query.find(name);
+    if (it != query.end()) params[name] = it->second;
+  }
+  rec.request_parameters = std::move(params);
+  if (!rest_json_)
+    return fail(Status::Error("UnsupportedOperationException",
+                              route.operation + " is not implemented by orgtrail yet"));
+  Result<Json> out = rest_json_(rec.context, route.operation, query, req.body);
+  if (!out.ok()) return fail(out.status());
+  HttpResponse resp = JsonSuccess(*out, rec.context.request_id);
+  resp.SetHeader("Content-Type", "application/json");
+  return resp;
 }
 
 HttpResponse Router::HandleS3(const HttpRequest& req, CallRecord& rec, const std::string& host_id) {

@@ -15,7 +15,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "api/authenticator.h"
@@ -48,11 +50,18 @@ struct Route {
   const HttpHandler* internal = nullptr;  // kInternal: the handler of the path
 };
 
+// A REST-JSON operation (CloudTrail Data's PutAuditEvents): the decoded
+// query-string parameters (the last of repeated names wins) and the raw body.
+using RestJsonHandler = std::function<Result<Json>(
+    const auth::RequestContext&, const std::string& operation, const auth::QueryParams& query,
+    std::string_view body)>;
+
 class Router {
  public:
   struct Options {
     std::string s3_base_domain = "s3.localhost";
-    uint64_t api_body_limit = 1 << 20;   // JSON, Query, REST-JSON
+    uint64_t api_body_limit = 1 << 20;   // JSON, Query
+    uint64_t rest_json_body_limit = 1 << 20;  // POST /PutAuditEvents
     uint64_t s3_body_limit = 64 << 20;   // S3 uploads
   };
 
@@ -61,6 +70,8 @@ class Router {
   void AddJsonService(JsonService service);
   void AddQueryService(QueryService service);
   void SetS3Handler(S3Handler handler) { s3_ = std::move(handler); }
+  // Unset: REST-JSON calls answer UnsupportedOperationException.
+  void SetRestJsonHandler(RestJsonHandler handler) { rest_json_ = std::move(handler); }
   // Not owned; may be null. Must outlive the router.
   void SetObserver(CallObserver* observer) { observer_ = observer; }
   // Answers `path` (exactly, e.g. "/_orgtrail/clock/advance"; must start
@@ -94,6 +105,7 @@ class Router {
   std::vector<JsonService> json_;
   std::vector<QueryService> query_;
   S3Handler s3_;
+  RestJsonHandler rest_json_;
   CallObserver* observer_ = nullptr;
   std::vector<std::pair<std::string, HttpHandler>> internal_;
 };

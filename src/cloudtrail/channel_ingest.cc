@@ -1,0 +1,171 @@
+#include "cloudtrail/channel_ingest.h"
+
+#include <unordered_set>
+#include <vector>
+
+#include "base/ids.h"
+
+namespace orgtrail::cloudtrail {
+namespace {
+
+// The request body is {"auditEvents":[{...}]}: three levels. Anything much
+// deeper is refused before it is parsed.
+constexpr int kMaxBodyDepth = 8;
+
+Status Validation(const std::string& why) {
+  return Status::Error("ValidationException", "1 validation error detected: " + why);
+}
+
+// Uuid in the model: 1-128 of [-_A-Za-z0-9].
+bool IsValidAuditEventId(const std::string& id) {
+  if (id.empty() || id.size() > 128) return false;
+  for (char c : id) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// ExternalId: 2-1224 of [\w+=,.@:/-].
+bool IsValidExternalId(const std::string& id) {
+  if (id.size() < 2 || id.size() > 1224) return false;
+  for (char c : id) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              std::string_view("_+=,.@:/-").find(c) != std::string_view::npos;
+    if (!ok) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+AuditEventIngester::AuditEventIngester(ChannelService& channels, ingest::EventSink& sink,
+                                       const Clock& clock, AuditEventLimits limits)
+    : channels_(channels), sink_(sink), clock_(clock), limits_(limits) {}
+
+Result<Json> AuditEventIngester::PutAuditEvents(const auth::RequestContext& ctx,
+                                                const auth::QueryParams& query,
+                                                std::string_view body) {
+  // The channel: its ARN, the caller's right to use it, its owner.
+  auto arn_it = query.find("channelArn");
+  if (arn_it == query.end() || arn_it->second.empty())
+    return Status::Error("InvalidChannelARN", "The channelArn query parameter is required.");
+  const std::string& channel_arn = arn_it->second;
+  std::string region, account, id;
+  if (!ParseChannelArn(channel_arn, &region, &account, &id))
+    return Status::Error("InvalidChannelARN",
+                         "The channel ARN " + channel_arn.substr(0, 256) + " is not valid.");
+  if (auto ext = query.find("externalId"); ext != query.end() && !IsValidExternalId(ext->second))
+    return Validation(
+        "Value at 'externalId' failed to satisfy constraint: Member must have length between 2 "
+        "and 1224 and match pattern [\\w+=,.@:\\/-]*");
+
+  iam::AuthzCheck check;
+  check.action = "cloudtrail-data:PutAuditEvents";
+  check.resource = channel_arn;
+  check.resource_account = ctx.principal.account_id;
+  check.style = iam::DenyStyle::kJson;
+  const iam::Authorizer& authz = authorizer_ != nullptr ? *authorizer_ : iam::Authorizer::Default();
+  OT_RETURN_IF_ERROR(authz.Authorize(ctx, check));
+
+  OT_ASSIGN_OR_RETURN(auto channel, channels_.Find(channel_arn));
+  if (!channel || channel->region != ctx.region)
+    return Status::Error("ChannelNotFound", "The channel " + channel_arn + " was not found.");
+  if (channel->owner_account != ctx.principal.account_id)
+    return Status::Error("ChannelInsufficientPermission",
+                         "The caller's account ID " + ctx.principal.account_id +
+                             " must be the same as the channel owner's account ID.");
+
+  // The body.
+  if (body.size() > limits_.max_body_bytes)
+    return Status::Error(
+        "RequestEntityTooLarge",
+        "The request body is larger than " + std::to_string(limits_.max_body_bytes) + " bytes.",
+        413);
+  if (JsonNestingDepth(body, kMaxBodyDepth) > kMaxBodyDepth)
+    return Status::Error("SerializationException", "The request body is nested too deeply.");
+  Json in = Json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
+  if (in.is_discarded())
+    return Status::Error("SerializationException", "The request body is not valid JSON.");
+  if (!in.is_object())
+    return Status::Error("SerializationException", "The request body must be a JSON object.");
+  auto events_it = in.find("auditEvents");
+  if (events_it == in.end() || events_it->is_null())
+    return Validation(
+        "Value null at 'auditEvents' failed to satisfy constraint: Member must not "
+        "be null");
+  if (!events_it->is_array())
+    return Status::Error("SerializationException", "Member 'auditEvents' must be a list.");
+  const Json& events = *events_it;
+  if (events.empty() || events.size() > limits_.max_events_per_call)
+    return Validation(
+        "Value at 'auditEvents' failed to satisfy constraint: Member must have "
+        "length between 1 and " +
+        std::to_string(limits_.max_events_per_call));
+  std::unordered_set<std::string> ids;
+  ids.reserve(events.size());
+  for (const Json& e : events) {
+    if (!e.is_object())
+      return Status::Error("SerializationException", "Each audit event must be a JSON object.");
+    auto it = e.find("id");
+    if (it == e.end() || !it->is_string() || !IsValidAuditEventId(it->get<std::string>()))
+      return Validation(
+          "Value at 'auditEvents.member.id' failed to satisfy constraint: Member must have "
+          "length between 1 and 128 and match pattern ^[-_A-Za-z0-9]+$");
+    if (!ids.insert(it->get<std::string>()).second)
+      return Status::Error("DuplicatedAuditEventId",
+                           "Two or more entries in the request have the same event ID " +
+                               it->get<std::string>() + ".");
+  }
+
+  // Each event on its own: a bad one fails alone.
+  const TimePoint now = clock_.Now();
+  AuditEventOrigin origin{channel->arn, channel->owner_account, channel->region, now};
+  Json successful = Json::array();
+  Json failed = Json::array();
+  std::vector<ingest::Event> good;
+  good.reserve(events.size());
+  for (const Json& e : events) {
+    const std::string& event_ref = e["id"].get_ref<const std::string&>();
+    auto fail = [&](const std::string& code, const std::string& message) {
+      failed.push_back({{"id", event_ref}, {"errorCode", code}, {"errorMessage", message}});
+    };
+    auto data_it = e.find("eventData");
+    if (data_it == e.end() || !data_it->is_string()) {
+      fail("InvalidEventData", "eventData is required and must be a string");
+      continue;
+    }
+    const std::string& data = data_it->get_ref<const std::string&>();
+    auto sum_it = e.find("eventDataChecksum");
+    if (sum_it != e.end() && !sum_it->is_null()) {
+      if (!sum_it->is_string() || !ChecksumMatches(data, sum_it->get_ref<const std::string&>())) {
+        fail("InvalidChecksum", "eventDataChecksum is not the SHA-256 of eventData");
+        continue;
+      }
+    }
+    AuditEventResult r = ConvertAuditEvent(data, origin, limits_, NewUuid());
+    if (!r.ok) {
+      fail(r.error.code, r.error.message);
+      continue;
+    }
+    successful.push_back({{"id", event_ref}, {"eventID", r.event.event_id}});
+    good.push_back(std::move(r.event));
+  }
+
+  const std::string first_id = good.empty() ? std::string() : good.front().event_id;
+  const bool any_good = !good.empty();
+  if (any_good) {
+    Status appended = sink_.Append(std::move(good));
+    if (!appended.ok()) {
+      channels_.NoteIngestion(channel->arn, now, first_id, appended.code());
+      return appended;
+    }
+  }
+  channels_.NoteIngestion(
+      channel->arn, now, first_id,
+      any_good ? std::string() : failed.front()["errorCode"].get<std::string>());
+  return Json{{"successful", std::move(successful)}, {"failed", std::move(failed)}};
+}
+
+}  // namespace orgtrail::cloudtrail
