@@ -9,7 +9,8 @@ PACKAGES=(
   libdeflate-dev zlib1g-dev libsqlite3-dev sqlite3 libyaml-cpp-dev libpugixml-dev
   libcli11-dev libfmt-dev libspdlog-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
-  python3 curl procps
+  python3 curl procps awscli
+  clang-14 libclang-rt-14-dev
 )
 
 missing=()

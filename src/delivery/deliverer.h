@@ -8,6 +8,25 @@
 // retried with exponential backoff, never dropped; every attempt is reported
 // through TrailDirectory::ReportDelivery.
 //
+// Exactly once across crashes (docs/formats/wal.md, "Delivery checkpoint and
+// high-water marks"), with a durable source (the Wal: events carry sequence
+// numbers) and a catalog (Options::db):
+//   - a sealed file (key, gzip bytes, digest facts) is committed to the
+//     catalog (dl_pending_files) together with the per-batch-key mark
+//     "events up to seq N are sealed" (dl_sealed_marks) before any write;
+//     the row is removed only after PutLogObject and the on_delivered hook
+//     succeeded, so a restart re-writes (same key, same bytes) and re-hooks
+//     every file that may not have completed (Recover);
+//   - the source is checkpointed up to the event before the oldest one still
+//     in an open batch (everything older is in a committed file or was
+//     routed nowhere);
+//   - replayed events (seq <= what the source held at open) are skipped for a
+//     batch key whose mark covers them: they are already in a file. Events of
+//     one key are sealed in seq order, so the mark is exact.
+// Without a catalog, files live in memory only and the checkpoint also waits
+// for their write (at least once: a crash between write and checkpoint
+// delivers them again).
+//
 // Time comes only from the injected Clock: tests drive it with a
 // SimulatedClock and Tick()/Flush() instead of sleeping. The background
 // thread (Start/Stop) only waits in real time for new events between ticks.
@@ -28,6 +47,7 @@
 
 #include "base/status.h"
 #include "base/time.h"
+#include "catalog/db.h"
 #include "delivery/log_writer.h"
 #include "delivery/trail_view.h"
 #include "ingest/event_sink.h"
@@ -44,9 +64,11 @@ class Deliverer {
     TimePoint newest_event_time{}, oldest_event_time{};
   };
   // Called on the delivery thread, under the deliverer's lock, after every
-  // successful PutLogObject of a trail with log_file_validation (at most
-  // once per file). Must not call back into the Deliverer.
-  using DeliveredHook = std::function<void(const TrailTarget&, const DeliveredFile&)>;
+  // successful PutLogObject of a trail with log_file_validation: once per
+  // file, except that a crash after the hook but before the file left the
+  // catalog runs it again after the restart. Must not call back into the
+  // Deliverer.
+  using DeliveredHook = std::function<Status(const TrailTarget&, const DeliveredFile&)>;
 
   struct Options {
     Duration delivery_interval = std::chrono::minutes(5);
@@ -57,14 +79,19 @@ class Deliverer {
     Duration poll_interval = std::chrono::milliseconds(200);
     // Optional: see DeliveredHook.
     DeliveredHook on_delivered;
+    // Optional (not owned): where sealed files and marks are kept until
+    // written (see above). Call Recover() before Start()/Tick().
+    catalog::Db* db = nullptr;
   };
 
   struct Stats {
-    size_t open_batches = 0;     // batches still collecting events
-    size_t pending_files = 0;    // files built but not yet written
+    size_t open_batches = 0;   // batches still collecting events
+    size_t pending_files = 0;  // files built but not yet written
     size_t delivered_files = 0;
     size_t delivered_records = 0;
     size_t failed_attempts = 0;
+    size_t replay_skipped = 0;  // replayed events already in a sealed file
+    uint64_t checkpoint = 0;    // last source checkpoint (durable sources)
   };
 
   // All references must outlive the Deliverer.
@@ -74,12 +101,20 @@ class Deliverer {
   Deliverer& operator=(const Deliverer&) = delete;
   ~Deliverer();  // Stop()
 
+  // With Options::db: creates the tables and reloads the files sealed but
+  // not yet fully delivered before a restart (attempted at the next Tick)
+  // and the per-key seal marks. Events with seq <= replayed_through (the
+  // last seq the source held when it was opened) may already be in a sealed
+  // file and are checked against the marks. Returns the number of files
+  // reloaded. Call once, before Start() or Tick().
+  Result<size_t> Recover(uint64_t replayed_through);
+
   // Starts the background thread. Call at most once.
   void Start();
   // Stops the thread (if started), then drains everything, turns every batch
   // into a file and makes one last attempt at each pending file. Returns the
-  // first failure of that attempt (files that failed stay pending in memory).
-  // Idempotent.
+  // first failure of that attempt (files that failed stay pending, in the
+  // catalog when there is one). Idempotent.
   Status Stop();
 
   // One worker iteration at clock.Now(): drain and route, seal batches that
@@ -104,23 +139,33 @@ class Deliverer {
     std::vector<std::shared_ptr<const ingest::Event>> events;
     size_t bytes = 0;  // size of the file these events make
     TimePoint opened{};
+    uint64_t min_seq = 0, max_seq = 0;  // of `events` (0: not durable)
   };
   struct PendingFile {
     TrailTarget trail;
     std::string key;
     std::string gzip;
     size_t records = 0;
-    DeliveredFile info;  // filled only for trails with log_file_validation
+    bool hook = false;   // run on_delivered after the write
+    DeliveredFile info;  // digest facts (sha256, times) only when `hook`
+    uint64_t min_seq = 0;
+    int64_t row_id = 0;    // in dl_pending_files; 0: in memory only
+    bool written = false;    // PutLogObject done
+    bool hook_done = false;  // on_delivered succeeded (or not needed)
     int attempts = 0;
     TimePoint next_attempt{};
     Duration backoff{};
   };
 
   void Run();
-  void DrainAndRoute(TimePoint now);             // requires mu_
-  void Seal(const BatchKey& key, Batch& batch, TimePoint now);  // requires mu_
-  Status Attempt(PendingFile& file, TimePoint now);             // requires mu_
-  Status AttemptPending(TimePoint now, bool ignore_backoff);    // requires mu_
+  void DrainAndRoute(TimePoint now);  // requires mu_
+  // Turns the batch into a pending file (committed to the catalog first when
+  // there is one) and empties it; on failure the batch is left as it was.
+  Status Seal(const BatchKey& key, Batch& batch, TimePoint now);             // requires mu_
+  Status Persist(const BatchKey& key, uint64_t sealed_seq, PendingFile& f);  // requires mu_
+  Status Attempt(PendingFile& file, TimePoint now);                          // requires mu_
+  Status AttemptPending(TimePoint now, bool ignore_backoff);                 // requires mu_
+  void AdvanceCheckpoint();                                                  // requires mu_
 
   // Constant after construction.
   ingest::EventSource& source_;
@@ -133,6 +178,10 @@ class Deliverer {
   std::map<BatchKey, Batch> batches_;  // guarded by mu_
   std::deque<PendingFile> pending_;    // guarded by mu_
   Stats stats_;                        // guarded by mu_ (counters only)
+  // Highest seq sealed into a file, per batch key (dl_sealed_marks).
+  std::map<BatchKey, uint64_t> sealed_marks_;  // guarded by mu_
+  uint64_t replayed_through_ = 0;              // guarded by mu_
+  uint64_t last_drained_seq_ = 0;              // guarded by mu_
 
   std::atomic<bool> stop_{false};
   std::mutex thread_mu_;

@@ -8,8 +8,12 @@
 #include "delivery/fake_trails_testutil.h"
 #include "delivery/key_names.h"
 #include "delivery/log_file.h"
+#include "base/env.h"
+#include "catalog/db.h"
 #include "ingest/memory_event_queue.h"
 #include "ingest/record_builder.h"
+#include "ingest/wal.h"
+#include "ingest/wal_test_util.h"
 
 namespace orgtrail::delivery {
 namespace {
@@ -127,11 +131,29 @@ TEST_F(DelivererTest, FailedWriteRetriedWithSameKeyAndBytesWithBackoff) {
   EXPECT_EQ(s.pending_files, 0u);
 }
 
+TEST_F(DelivererTest, FailedHookIsRetriedWithoutRewritingTheObject) {
+  dir_.trails[0].log_file_validation = true;
+  int hook_calls = 0;
+  options_.on_delivered = [&](const TrailTarget&, const Deliverer::DeliveredFile&) {
+    return ++hook_calls == 1 ? Status::Internal("digest store down") : Status::Ok();
+  };
+  Deliverer d(queue_, dir_, writer_, clock_, options_);
+  Append({Ev(kDev, "eu-west-1", clock_.Now(), 1)});
+  EXPECT_FALSE(d.Flush().ok());  // written, but its digest entry is not yet kept
+  EXPECT_EQ(writer_.calls.size(), 1u);
+  EXPECT_EQ(d.stats().pending_files, 1u);
+  ASSERT_TRUE(d.Flush().ok());
+  EXPECT_EQ(hook_calls, 2);
+  EXPECT_EQ(writer_.calls.size(), 1u);  // the object was not written again
+  EXPECT_EQ(d.stats().pending_files, 0u);
+}
+
 TEST_F(DelivererTest, DeliveredHookReportsValidatedTrailsAfterSuccessOnly) {
   dir_.trails[0].log_file_validation = true;
   std::vector<std::pair<std::string, Deliverer::DeliveredFile>> seen;
   options_.on_delivered = [&](const TrailTarget& t, const Deliverer::DeliveredFile& f) {
     seen.emplace_back(t.trail_arn, f);
+    return Status::Ok();
   };
   writer_.failures_left = 1;
   Deliverer d(queue_, dir_, writer_, clock_, options_);
@@ -262,6 +284,158 @@ TEST_F(DelivererTest, UnroutedEventsAreNotBatched) {
   ASSERT_TRUE(d.Flush().ok());
   EXPECT_TRUE(writer_.calls.empty());
   EXPECT_EQ(d.stats().open_batches, 0u);
+}
+
+// Exactly once across crashes: a write-ahead log and a catalog on disk, a
+// deliverer abandoned without Stop (as SIGKILL leaves it), then a new one.
+class DurableDelivererTest : public DelivererTest {
+ protected:
+  void Open() {
+    auto wal = ingest::Wal::Open(*Env::Default(), tmp_.wal());
+    ASSERT_TRUE(wal.ok()) << wal.status().ToString();
+    wal_ = std::move(*wal);
+    auto db = catalog::Db::Open(tmp_.path() + "/catalog.db");
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    db_ = std::move(*db);
+    options_.db = db_.get();
+    d_ = std::make_unique<Deliverer>(*wal_, dir_, writer_, clock_, options_);
+    auto reloaded = d_->Recover(wal_->recovery().last_seq);
+    ASSERT_TRUE(reloaded.ok()) << reloaded.status().ToString();
+    reloaded_ = *reloaded;
+  }
+  // The process dies: nothing more runs (no final flush); what is on disk
+  // stays. The abandoned deliverer is kept reachable for leak checkers.
+  void Crash() {
+    static std::vector<std::unique_ptr<Deliverer>>* abandoned =
+        new std::vector<std::unique_ptr<Deliverer>>();
+    abandoned->push_back(std::move(d_));
+    wal_.reset();
+    db_.reset();
+  }
+  void AppendWal(std::vector<ingest::Event> events) {
+    ASSERT_TRUE(wal_->Append(std::move(events)).ok());
+  }
+  // eventID -> number of delivered objects holding it.
+  std::map<std::string, int> Delivered() {
+    std::map<std::string, int> n;
+    for (const auto& [key, gz] : writer_.objects) {
+      for (const std::string& id : Ids(gz)) ++n[id];
+    }
+    return n;
+  }
+
+  ingest::testing::TempDir tmp_;
+  std::unique_ptr<ingest::Wal> wal_;
+  std::unique_ptr<catalog::Db> db_;
+  std::unique_ptr<Deliverer> d_;
+  size_t reloaded_ = 0;
+};
+
+TEST_F(DurableDelivererTest, ReplaySkipsEventsOfFilesWrittenBeforeTheCrash) {
+  std::vector<ingest::Event> b;
+  for (int i = 2; i <= 4; ++i) b.push_back(Ev(kDev, "us-east-1", clock_.Now(), i));
+  options_.max_batch_bytes = kLogFileOverhead + 2 * b[0].record_json.size() + 1;  // two records
+  Open();
+  // seq 1 opens eu-west-1's batch; seqs 2-4 fill us-east-1's, whose first
+  // two make an early file (the cap) that is written while seq 1 is open.
+  AppendWal({Ev(kDev, "eu-west-1", clock_.Now(), 1)});
+  AppendWal(std::move(b));
+  d_->Tick();
+  ASSERT_EQ(writer_.objects.size(), 1u);
+  EXPECT_EQ(Ids(writer_.objects.begin()->second), (std::vector<std::string>{"ev-2", "ev-3"}));
+  EXPECT_EQ(d_->stats().checkpoint, 0u);  // seq 1 is still in an open batch
+  Crash();
+
+  Open();
+  EXPECT_EQ(wal_->recovery().replayed, 4u);
+  EXPECT_EQ(reloaded_, 0u);
+  ASSERT_TRUE(d_->Flush().ok());
+  EXPECT_EQ(d_->stats().replay_skipped, 2u);
+  std::map<std::string, int> want = {{"ev-1", 1}, {"ev-2", 1}, {"ev-3", 1}, {"ev-4", 1}};
+  EXPECT_EQ(Delivered(), want);
+  EXPECT_EQ(d_->stats().checkpoint, 4u);
+  EXPECT_EQ(wal_->stats().checkpoint, 4u);
+
+  // New events after the replay are never mistaken for replayed ones.
+  AppendWal({Ev(kDev, "us-east-1", clock_.Now(), 5)});
+  ASSERT_TRUE(d_->Flush().ok());
+  EXPECT_EQ(Delivered()["ev-5"], 1);
+}
+
+// Writes the object, then loses the answer: as if the process died right
+// after PutLogObject, before anything was recorded.
+class LostAnswerWriter : public LogWriter {
+ public:
+  Status PutLogObject(const TrailTarget&, const std::string& key, std::string gzip) override {
+    puts.push_back({key, gzip});
+    objects[key] = std::move(gzip);
+    return lose ? Status::Error("ServiceUnavailable", "connection reset", 503) : Status::Ok();
+  }
+  bool lose = true;
+  std::vector<std::pair<std::string, std::string>> puts;
+  std::map<std::string, std::string> objects;
+};
+
+TEST_F(DurableDelivererTest, SealedFileIsRewrittenAndHookedAfterACrash) {
+  dir_.trails[0].log_file_validation = true;
+  std::vector<std::string> hooked;
+  options_.on_delivered = [&](const TrailTarget&, const Deliverer::DeliveredFile& f) {
+    hooked.push_back(f.key);
+    return Status::Ok();
+  };
+  LostAnswerWriter lost;
+  {
+    auto wal = ingest::Wal::Open(*Env::Default(), tmp_.wal());
+    ASSERT_TRUE(wal.ok());
+    wal_ = std::move(*wal);
+    auto db = catalog::Db::Open(tmp_.path() + "/catalog.db");
+    ASSERT_TRUE(db.ok());
+    db_ = std::move(*db);
+    options_.db = db_.get();
+    d_ = std::make_unique<Deliverer>(*wal_, dir_, lost, clock_, options_);
+    ASSERT_TRUE(d_->Recover(wal_->recovery().last_seq).ok());
+  }
+  AppendWal({Ev(kDev, "us-east-1", clock_.Now(), 1), Ev(kDev, "us-east-1", clock_.Now(), 2)});
+  d_->Tick();  // batched
+  clock_.Advance(minutes(5));
+  d_->Tick();  // sealed, committed, written, answer lost
+  ASSERT_EQ(lost.puts.size(), 1u);
+  EXPECT_TRUE(hooked.empty());
+  // The file is committed, so the log need not replay its events.
+  EXPECT_EQ(wal_->stats().checkpoint, 2u);
+  Crash();
+
+  Open();  // with the working writer_
+  EXPECT_EQ(wal_->recovery().replayed, 0u);
+  EXPECT_EQ(reloaded_, 1u);
+  d_->Tick();
+  ASSERT_EQ(writer_.calls.size(), 1u);
+  EXPECT_EQ(writer_.calls[0].key, lost.puts[0].first);  // same key, same bytes
+  EXPECT_EQ(writer_.calls[0].bytes, lost.puts[0].second);
+  EXPECT_EQ(hooked, (std::vector<std::string>{lost.puts[0].first}));
+  EXPECT_EQ(d_->stats().pending_files, 0u);
+  Crash();
+
+  Open();  // nothing left to do
+  EXPECT_EQ(reloaded_, 0u);
+  ASSERT_TRUE(d_->Flush().ok());
+  EXPECT_EQ(writer_.calls.size(), 1u);
+  EXPECT_EQ(hooked.size(), 1u);
+}
+
+TEST_F(DurableDelivererTest, CleanStopCheckpointsEverything) {
+  Open();
+  AppendWal({Ev(kDev, "us-east-1", clock_.Now(), 1), Ev(kMgmt, "us-east-1", clock_.Now(), 2)});
+  ASSERT_TRUE(d_->Stop().ok());
+  EXPECT_EQ(wal_->stats().checkpoint, 2u);
+  d_.reset();
+  wal_.reset();
+  db_.reset();
+  Open();
+  EXPECT_EQ(wal_->recovery().replayed, 0u);
+  EXPECT_EQ(reloaded_, 0u);
+  ASSERT_TRUE(d_->Flush().ok());
+  EXPECT_EQ(writer_.objects.size(), 2u);
 }
 
 }  // namespace

@@ -45,6 +45,7 @@ CREATE TABLE IF NOT EXISTS ct_digest_pending (
   oldest INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS ct_digest_pending_chain ON ct_digest_pending(trail_arn, account, region, id);
+CREATE UNIQUE INDEX IF NOT EXISTS ct_digest_pending_key ON ct_digest_pending(trail_arn, account, region, bucket, key);
 )sql";
 
 constexpr const char* kChainColumns =
@@ -171,8 +172,10 @@ Status DigestWriter::LogDelivered(const TrailTarget& trail, const std::string& a
   OT_RETURN_IF_ERROR(OpenLocked(trail, account, region, clock_.Now()));
   std::string bucket = log.bucket.empty() ? trail.bucket : log.bucket;
   return db_
-      .Exec("INSERT INTO ct_digest_pending (trail_arn, account, region, bucket, key, sha256, "
-            "newest, oldest) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+      // OR IGNORE: the deliverer re-reports a file after a crash between
+      // this insert and its own bookkeeping; the file is listed once.
+      .Exec("INSERT OR IGNORE INTO ct_digest_pending (trail_arn, account, region, bucket, key, "
+            "sha256, newest, oldest) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             {trail.trail_arn, account, region, bucket, log.key, ToLower(log.sha256_hex),
              ToUnixSeconds(log.newest_event_time), ToUnixSeconds(log.oldest_event_time)})
       .status();

@@ -109,8 +109,16 @@ std::string LogFileKey(std::string_view prefix, std::string_view org_id,
   key.append(account_id);
   key.append("_CloudTrail_");
   key.append(region);
-  key += "_" + Pad(c.year, 4) + Pad(c.month, 2) + Pad(c.day, 2) + "T" + Pad(c.hour, 2) +
-         Pad(c.minute, 2) + "Z_";
+  // Appended piece by piece: GCC 12 at -O3 misreports a chain of temporary
+  // concatenations starting with a literal as overlapping (-Wrestrict).
+  key.append("_");
+  key.append(Pad(c.year, 4));
+  key.append(Pad(c.month, 2));
+  key.append(Pad(c.day, 2));
+  key.append("T");
+  key.append(Pad(c.hour, 2));
+  key.append(Pad(c.minute, 2));
+  key.append("Z_");
   key.append(unique);
   key.append(".json.gz");
   return key;

@@ -59,6 +59,10 @@ Result<SigningKeys::SigningKey> SigningKeys::Load(const catalog::Row& row) {
 
 Result<SigningKeys::SigningKey> SigningKeys::CurrentKey(const std::string& region,
                                                         TimePoint now) {
+  // The catalog's lock first, then ours: the digest writer calls in here
+  // while holding a catalog transaction, so taking them in the other order
+  // (ours, then the catalog's for a query) would deadlock against it.
+  std::lock_guard<std::recursive_mutex> db_lock(db_.mutex());
   std::lock_guard<std::mutex> lock(mu_);
   OT_ASSIGN_OR_RETURN(auto rows,
                       db_.Query(std::string("SELECT ") + kColumns +
@@ -91,6 +95,10 @@ Result<SigningKeys::SigningKey> SigningKeys::CurrentKey(const std::string& regio
 Result<std::vector<SigningKeys::PublicKeyInfo>> SigningKeys::KeysBetween(const std::string& region,
                                                                         TimePoint start,
                                                                         TimePoint end) {
+  // The catalog's lock first, then ours: the digest writer calls in here
+  // while holding a catalog transaction, so taking them in the other order
+  // (ours, then the catalog's for a query) would deadlock against it.
+  std::lock_guard<std::recursive_mutex> db_lock(db_.mutex());
   std::lock_guard<std::mutex> lock(mu_);
   // Compare at second precision, like the stored windows.
   OT_ASSIGN_OR_RETURN(

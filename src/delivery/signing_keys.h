@@ -10,7 +10,8 @@
 //
 // Called by DigestWriter (CurrentKey) and by the CloudTrail service
 // (ListPublicKeysJson, answering for the SigV4 scope region).
-// Thread-safe: all methods take mu_; the catalog serialises its statements.
+// Thread-safe: methods take the catalog's mutex, then mu_ (always in that
+// order: callers may already hold a catalog transaction).
 #pragma once
 
 #include <chrono>

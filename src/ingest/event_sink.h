@@ -1,10 +1,13 @@
 // EventSink: where recorded events go to be made durable. The recorder (api/)
-// calls Append() once per call; the write-ahead log of a later issue
-// implements it, MemoryEventQueue does for now. EventSource: the other end,
-// from which the delivery worker drains events. Implementations are
+// calls Append() once per call; the write-ahead log (Wal) implements it in
+// orgtraild, MemoryEventQueue in unit tests. EventSource: the other end, from
+// which the delivery worker drains events. A durable source (the Wal) numbers
+// its events and is told, through Checkpoint, up to which number they are
+// delivered, so it can replay the rest after a crash. Implementations are
 // thread-safe.
 #pragma once
 
+#include <cstdint>
 #include <vector>
 
 #include "base/status.h"
@@ -21,6 +24,12 @@ class EventSink {
   virtual Status Append(std::vector<Event> events) = 0;
 };
 
+// An event with its sequence number in a durable source (0: not durable).
+struct SequencedEvent {
+  uint64_t seq = 0;
+  Event event;
+};
+
 class EventSource {
  public:
   virtual ~EventSource() = default;
@@ -29,6 +38,21 @@ class EventSource {
   // Blocks up to `timeout` (real time) until an event is available or the
   // source is closed; returns true if events are available.
   virtual bool WaitForEvents(Duration timeout) = 0;
+
+  // Same as Drain, with each event's sequence number: strictly increasing
+  // from call to call for a durable source; 0 for a source that is not
+  // durable (the default, which wraps Drain).
+  virtual std::vector<SequencedEvent> DrainWithSeq(size_t max) {
+    std::vector<SequencedEvent> out;
+    for (Event& e : Drain(max)) out.push_back({0, std::move(e)});
+    return out;
+  }
+  // Records that every event with seq <= delivered_through is delivered
+  // (or durably handed on) and need not be replayed. Default: no-op.
+  virtual Status Checkpoint(uint64_t delivered_through) {
+    (void)delivered_through;
+    return Status::Ok();
+  }
 };
 
 }  // namespace orgtrail::ingest

@@ -26,10 +26,7 @@
 
 namespace orgtrail::ingest {
 
-struct WalEvent {
-  uint64_t seq = 0;
-  Event event;
-};
+using WalEvent = SequencedEvent;
 
 // Tuning knobs of a Wal (defaults suit the embedded server).
 struct WalOptions {
@@ -88,7 +85,7 @@ class Wal final : public EventSink, public EventSource {
 
   // Removes up to `max` pending events, oldest first.
   std::vector<Event> Drain(size_t max) override;
-  std::vector<WalEvent> DrainWithSeq(size_t max);
+  std::vector<WalEvent> DrainWithSeq(size_t max) override;
   bool WaitForEvents(Duration timeout) override;
 
   // Records durably that every event with seq <= delivered_through is
@@ -96,7 +93,7 @@ class Wal final : public EventSink, public EventSource {
   // the current checkpoint: no-op. Beyond the last appended event:
   // InternalError. A failed write leaves the previous checkpoint; the log
   // stays usable.
-  Status Checkpoint(uint64_t delivered_through);
+  Status Checkpoint(uint64_t delivered_through) override;
 
   // Wakes waiters; later Appends fail with ServiceUnavailable. Drain still
   // returns what is pending.

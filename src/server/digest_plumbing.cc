@@ -62,7 +62,9 @@ Result<std::unique_ptr<DigestPlumbing>> DigestPlumbing::Open(
     catalog::Db& db, const crypto::Sealer& sealer, s3::S3Service& s3,
     delivery::TrailDirectory& trails, const Clock& clock, Options options) {
   std::unique_ptr<DigestPlumbing> p(new DigestPlumbing(trails, options));
-  OT_ASSIGN_OR_RETURN(p->keys_, delivery::SigningKeys::Open(db, sealer, clock));
+  delivery::SigningKeys::Options ko;
+  ko.rotation = options.signing_key_rotation;
+  OT_ASSIGN_OR_RETURN(p->keys_, delivery::SigningKeys::Open(db, sealer, clock, ko));
   p->sink_ = std::make_unique<S3DigestSink>(s3, clock, &trails);
   delivery::DigestWriter::Options wo;
   wo.interval = options.digest_interval;
@@ -81,8 +83,7 @@ delivery::Deliverer::DeliveredHook DigestPlumbing::DeliveredHook() {
     log.sha256_hex = f.sha256_hex;
     log.newest_event_time = f.newest_event_time;
     log.oldest_event_time = f.oldest_event_time;
-    Status s = writer->LogDelivered(trail, f.account_id, f.region, log);
-    if (!s.ok()) spdlog::warn("digest: log file {} not recorded: {}", f.key, s.ToString());
+    return writer->LogDelivered(trail, f.account_id, f.region, log);
   };
 }
 

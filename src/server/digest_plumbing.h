@@ -57,6 +57,7 @@ class DigestPlumbing final : public cloudtrail::IntegrityHooks {
  public:
   struct Options {
     Duration digest_interval = std::chrono::hours(1);
+    Duration signing_key_rotation = std::chrono::hours(24 * 30);
     Duration tick_interval = std::chrono::seconds(1);  // real time between ticks
   };
   // References must outlive the object.

@@ -30,7 +30,7 @@ int main(int argc, char** argv) {
 
   CLI::App app{"orgtraild: a self-hosted, AWS-compatible organization audit trail"};
   orgtrail::server::Options opts;
-  std::string delivery = "5m", digest = "1h", account;
+  std::string delivery = "5m", digest = "1h", rotation = "30d", account;
   app.add_option("--data-dir", opts.data_dir, "Data directory (created if missing)")->required();
   app.add_option("--listen", opts.listen, "HOST:PORT to listen on (port 0: any free port)")
       ->capture_default_str();
@@ -39,11 +39,22 @@ int main(int argc, char** argv) {
   app.add_option("--delivery-interval", delivery, "Log file delivery interval")
       ->capture_default_str();
   app.add_option("--digest-interval", digest, "Digest file interval")->capture_default_str();
+  app.add_option("--signing-key-rotation", rotation,
+                 "Age at which a region's digest signing key is replaced")
+      ->capture_default_str();
   app.add_option("--threads", opts.threads, "HTTP worker threads (default: one per core)")
       ->check(CLI::Range(0, 1024));
   app.add_flag("--simulated-clock", opts.simulated_clock,
                "Tests and demos only: run on a clock that POST "
                "/_orgtrail/clock/advance?days=N (or seconds=N) moves forward");
+  app.add_option("--audit-events-max-per-call", opts.audit_events_max_per_call,
+                 "PutAuditEvents: most events per call (AWS: 100)")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{100}, size_t{100000}));
+  app.add_option("--audit-events-max-body", opts.audit_events_max_body,
+                 "PutAuditEvents: largest request body in bytes (AWS: 1 MB)")
+      ->capture_default_str()
+      ->check(CLI::Range(uint64_t{1} << 20, uint64_t{1} << 30));
   app.add_option("--s3-base-domain", opts.s3_base_domain,
                  "Base domain for virtual-host style S3 requests")
       ->capture_default_str();
@@ -55,6 +66,7 @@ int main(int argc, char** argv) {
   }
   if (!ParseDurationFlag("--delivery-interval", delivery, &opts.delivery_interval)) return 2;
   if (!ParseDurationFlag("--digest-interval", digest, &opts.digest_interval)) return 2;
+  if (!ParseDurationFlag("--signing-key-rotation", rotation, &opts.signing_key_rotation)) return 2;
   if (!account.empty()) opts.management_account_id = account;
 
   // Block the stop signals before any thread starts, so that only the

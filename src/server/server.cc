@@ -19,11 +19,13 @@
 #include "objstore/local_object_store.h"
 #include "org/organizations_service.h"
 #include "s3/s3_service.h"
+#include "cloudtrail/channel_ingest.h"
+#include "cloudtrail/channel_service.h"
 #include "cloudtrail/cloudtrail_service.h"
 #include "cloudtrail/delivery_trail_directory.h"
 #include "cloudtrail/org_directory.h"
 #include "delivery/deliverer.h"
-#include "ingest/memory_event_queue.h"
+#include "ingest/wal.h"
 #include "server/digest_plumbing.h"
 #include "server/clock_control.h"
 #include "server/lifecycle_plumbing.h"
@@ -32,11 +34,6 @@
 #include "cfn/cfn_service.h"
 
 namespace orgtrail::server {
-
-namespace {
-// Events waiting for delivery; a full queue refuses new records (logged).
-constexpr size_t kEventQueueCapacity = 1 << 20;
-}  // namespace
 
 bool ParseListen(const std::string& listen, std::string* host, uint16_t* port) {
   size_t colon = listen.rfind(':');
@@ -95,7 +92,12 @@ struct Server::Parts {
   std::unique_ptr<KmsKeyDirectory> key_directory;
   std::unique_ptr<cloudtrail::CloudTrailService> cloudtrail;
   std::unique_ptr<cloudtrail::DeliveryTrailDirectory> trail_directory;
-  std::unique_ptr<ingest::MemoryEventQueue> events;
+  // The write-ahead log: the recorder appends (durable before the call is
+  // answered), the deliverer drains and checkpoints it.
+  std::unique_ptr<ingest::Wal> events;
+  // CloudTrail channels and PutAuditEvents (into `events`, like the recorder).
+  std::unique_ptr<cloudtrail::ChannelService> channels;
+  std::unique_ptr<cloudtrail::AuditEventIngester> audit_events;
   std::unique_ptr<CallRecorder> recorder;
   std::unique_ptr<FanOutObserver> observers;
   std::unique_ptr<S3LogWriter> log_writer;
@@ -193,24 +195,44 @@ Status Server::Start() {
   p->authenticator = std::make_unique<api::SigV4Authenticator>(*p->verifier);
   api::Router::Options ro;
   ro.s3_base_domain = options_.s3_base_domain;
+  ro.rest_json_body_limit = options_.audit_events_max_body;
   p->router = std::make_unique<api::Router>(ro, *p->authenticator, clock);
   p->router->AddJsonService({api::kKmsTargetPrefix, "kms", "kms.amazonaws.com", "message",
                              p->kms->Ops()});
   p->router->AddJsonService({api::kOrganizationsTargetPrefix, "organizations",
                              "organizations.amazonaws.com", "Message", p->org->Ops()});
   p->org_directory = std::make_unique<cloudtrail::OrganizationsOrgDirectory>(*p->org);
+  // aws:PrincipalOrgID in bucket, key and trust policies.
+  p->authorizer->SetOrgIdLookup(cloudtrail::PrincipalOrgIdLookup(*p->org));
   p->bucket_directory = std::make_unique<S3BucketDirectory>(*p->s3);
   p->key_directory = std::make_unique<KmsKeyDirectory>(*p->kms);
   p->cloudtrail = std::make_unique<cloudtrail::CloudTrailService>(
       *p->db, *p->org_directory, *p->bucket_directory, *p->key_directory, clock);
   p->cloudtrail->SetAuthorizer(p->authorizer.get());
   p->trail_directory = std::make_unique<cloudtrail::DeliveryTrailDirectory>(*p->cloudtrail);
-  p->events = std::make_unique<ingest::MemoryEventQueue>(kEventQueueCapacity);
+  OT_ASSIGN_OR_RETURN(p->events, ingest::Wal::Open(env, dir + "/wal"));
+  {
+    const ingest::Wal::Recovery& rec = p->events->recovery();
+    spdlog::info("write-ahead log {}/wal: checkpoint {}, last seq {}, {} events replayed, {} "
+                 "delivered segments removed",
+                 dir, rec.checkpoint, rec.last_seq, rec.replayed, rec.segments_removed);
+    if (!rec.torn_tail.empty()) spdlog::warn("write-ahead log: {} (cut off)", rec.torn_tail);
+  }
+  p->channels = std::make_unique<cloudtrail::ChannelService>(*p->db, clock);
+  p->channels->SetAuthorizer(p->authorizer.get());
+  cloudtrail::AuditEventLimits audit_limits;
+  audit_limits.max_events_per_call = options_.audit_events_max_per_call;
+  audit_limits.max_body_bytes = options_.audit_events_max_body;
+  p->audit_events = std::make_unique<cloudtrail::AuditEventIngester>(*p->channels, *p->events,
+                                                                     clock, audit_limits);
+  p->audit_events->SetAuthorizer(p->authorizer.get());
   p->recorder = std::make_unique<CallRecorder>(*p->events, *p->identities);
   p->observers = std::make_unique<FanOutObserver>(p->recorder.get(), options_.observer);
   p->log_writer = std::make_unique<S3LogWriter>(*p->s3, clock);
+  p->log_writer->SetServiceEventSink(p->events.get());  // its own KMS/S3 calls, as AWS records them
   DigestPlumbing::Options digest_opt;
   digest_opt.digest_interval = options_.digest_interval;
+  digest_opt.signing_key_rotation = options_.signing_key_rotation;
   digest_opt.tick_interval = std::min<Duration>(std::chrono::seconds(1),
                                                 options_.digest_interval / 4 + std::chrono::milliseconds(1));
   OT_ASSIGN_OR_RETURN(p->digests, DigestPlumbing::Open(*p->db, *p->sealer, *p->s3,
@@ -219,12 +241,25 @@ Status Server::Start() {
   delivery::Deliverer::Options dopt;
   dopt.delivery_interval = options_.delivery_interval;
   dopt.on_delivered = p->digests->DeliveredHook();
+  dopt.db = p->db.get();  // sealed files and marks: exactly once across crashes
   dopt.poll_interval = std::min<Duration>(std::chrono::milliseconds(200),
                                           options_.delivery_interval / 4 + std::chrono::milliseconds(1));
   p->deliverer = std::make_unique<delivery::Deliverer>(*p->events, *p->trail_directory,
                                                        *p->log_writer, clock, dopt);
+  OT_ASSIGN_OR_RETURN(size_t reloaded, p->deliverer->Recover(p->events->recovery().last_seq));
+  if (reloaded > 0) spdlog::info("delivery: {} sealed log files to (re)write", reloaded);
+  auth::JsonOps cloudtrail_ops = p->cloudtrail->Ops();
+  for (auto& [name, handler] : p->channels->Ops()) cloudtrail_ops[name] = handler;
   p->router->AddJsonService({api::kCloudTrailTargetPrefix, "cloudtrail",
-                             "cloudtrail.amazonaws.com", "message", p->cloudtrail->Ops()});
+                             "cloudtrail.amazonaws.com", "message", std::move(cloudtrail_ops)});
+  cloudtrail::AuditEventIngester* audit_events = p->audit_events.get();
+  p->router->SetRestJsonHandler(
+      [audit_events](const auth::RequestContext& ctx, const std::string& op,
+                     const auth::QueryParams& query, std::string_view body) -> Result<Json> {
+        if (op != "PutAuditEvents")
+          return Status::Error("UnsupportedOperationException", op + " is not supported");
+        return audit_events->PutAuditEvents(ctx, query, body);
+      });
   p->router->AddQueryService({"sts", api::kStsNamespace, "sts.amazonaws.com", p->sts->Ops()});
   p->router->AddQueryService({"iam", api::kIamNamespace, "iam.amazonaws.com", p->iam->Ops()});
   p->cfn_invoker = std::make_unique<ServiceCallInvoker>(

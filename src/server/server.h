@@ -26,6 +26,7 @@ struct Options {
   std::optional<std::string> management_account_id;
   Duration delivery_interval = std::chrono::minutes(5);
   Duration digest_interval = std::chrono::hours(1);
+  Duration signing_key_rotation = std::chrono::hours(24 * 30);  // --signing-key-rotation
   int threads = 0;                      // 0: one per core
   std::string s3_base_domain = "s3.localhost";
   // Clock for the services (not for SigV4 skew, which uses the real clock).
@@ -38,6 +39,9 @@ struct Options {
   bool simulated_clock = false;
   // Not owned; may be null (the CloudTrail recorder plugs in here).
   api::CallObserver* observer = nullptr;
+  // PutAuditEvents call limits (AWS's by default; raise for bulk sources).
+  size_t audit_events_max_per_call = 100;
+  uint64_t audit_events_max_body = 1 << 20;
 };
 
 // Splits "HOST:PORT" ("[::1]:80" for IPv6). False when malformed.

@@ -6,13 +6,13 @@
 
 #include "base/ids.h"
 #include "base/strings.h"
+#include "cloudtrail/policy_preflight.h"
 #include "kms/kms_service.h"
 #include "s3/s3_service.h"
+#include "server/service_events.h"
 
 namespace orgtrail::server {
 namespace {
-
-constexpr char kCloudTrailPrincipal[] = "cloudtrail.amazonaws.com";
 
 // Global services record their events in us-east-1, as on AWS.
 bool IsGlobalSource(const std::string& source) {
@@ -55,6 +55,45 @@ bool IsReadOnlyOperation(const std::string& event_source, const std::string& op)
   return false;
 }
 
+bool IsDataEvent(const std::string& event_source, const std::string& op) {
+  if (event_source == "cloudtrail-data.amazonaws.com") return op == "PutAuditEvents";
+  if (event_source != "s3.amazonaws.com") return false;
+  // S3's object-level operations; bucket configuration calls and
+  // ListBuckets/CreateBucket/DeleteBucket are management events.
+  static const char* const kObjectLevel[] = {
+      "GetObject",        "HeadObject",          "PutObject",          "DeleteObject",
+      "DeleteObjects",    "CopyObject",          "RestoreObject",      "ListObjects",
+      "ListObjectsV2",    "ListObjectVersions",  "GetObjectAcl",       "PutObjectAcl",
+      "GetObjectTagging", "PutObjectTagging",    "DeleteObjectTagging", "GetObjectAttributes",
+      "CreateMultipartUpload", "UploadPart",     "CompleteMultipartUpload",
+      "AbortMultipartUpload", "ListParts",       "ListMultipartUploads",
+      "GetObjectRetention", "PutObjectRetention", "GetObjectLegalHold", "PutObjectLegalHold"};
+  for (const char* o : kObjectLevel) {
+    if (op == o) return true;
+  }
+  return false;
+}
+
+std::vector<ingest::ResourceRef> DataEventResources(const api::CallRecord& r) {
+  std::vector<ingest::ResourceRef> out;
+  const Json& p = r.request_parameters;
+  auto str = [&p](const char* name) -> std::string {
+    if (!p.is_object()) return "";
+    auto it = p.find(name);
+    return it != p.end() && it->is_string() ? it->get<std::string>() : "";
+  };
+  if (r.event_source == "cloudtrail-data.amazonaws.com") {
+    std::string channel = str("channelArn");
+    if (!channel.empty()) out.push_back({channel, r.context.principal.account_id, "AWS::CloudTrail::Channel"});
+    return out;
+  }
+  const std::string bucket = str("bucketName");
+  const std::string key = str("key");
+  if (!bucket.empty() && !key.empty()) out.push_back({"arn:aws:s3:::" + bucket + "/" + key, "", "AWS::S3::Object"});
+  if (!bucket.empty()) out.push_back({"arn:aws:s3:::" + bucket, "", "AWS::S3::Bucket"});
+  return out;
+}
+
 std::optional<ingest::ApiCall> CallRecorder::ToApiCall(const api::CallRecord& r) {
   ingest::ApiCall call;
   const auth::Principal& p = r.context.principal;
@@ -91,7 +130,8 @@ std::optional<ingest::ApiCall> CallRecorder::ToApiCall(const api::CallRecord& r)
     call.response_elements = r.response.is_null() ? Json(nullptr) : LowerCamelKeys(r.response);
   }
   call.read_only = IsReadOnlyOperation(r.event_source, r.operation);
-  call.management_event = true;
+  call.management_event = !IsDataEvent(r.event_source, r.operation);
+  if (!call.management_event) call.resources = DataEventResources(r);
   return call;
 }
 
@@ -107,7 +147,10 @@ void CallRecorder::OnCall(const api::CallRecord& record) {
 std::optional<cloudtrail::BucketInfo> S3BucketDirectory::FindBucket(const std::string& name) {
   auto b = s3_.buckets().Get(name);
   if (!b.ok()) return std::nullopt;
-  return cloudtrail::BucketInfo{b->name, b->owner_account, b->region};
+  cloudtrail::BucketInfo out{b->name, b->owner_account, b->region, std::nullopt};
+  auto policy = s3_.buckets().GetConfig(name, "policy");
+  if (policy.ok()) out.policy = *policy;
+  return out;
 }
 
 std::optional<cloudtrail::KeyInfo> KmsKeyDirectory::FindKey(const std::string& key_ref,
@@ -115,24 +158,15 @@ std::optional<cloudtrail::KeyInfo> KmsKeyDirectory::FindKey(const std::string& k
                                                             const std::string& account) {
   auto k = kms_.LookupKey(key_ref, region, account);
   if (!k.ok()) return std::nullopt;
-  return cloudtrail::KeyInfo{k->arn, k->account_id, k->region, k->key_state == "Enabled"};
+  return cloudtrail::KeyInfo{k->arn, k->account_id, k->region, k->key_state == "Enabled",
+                            k->policy};
 }
 
 Status S3LogWriter::PutLogObject(const delivery::TrailTarget& trail, const std::string& key,
                                  std::string gzip_bytes) {
-  auth::RequestContext ctx;
-  ctx.principal.type = auth::PrincipalType::kAWSService;
-  ctx.principal.service = kCloudTrailPrincipal;
-  ctx.principal.arn = kCloudTrailPrincipal;
-  ctx.principal.account_id = trail.owner_account;
-  ctx.region = trail.home_region;
-  ctx.request_id = NewUuid();
-  ctx.source_ip = kCloudTrailPrincipal;
-  ctx.user_agent = kCloudTrailPrincipal;
-  ctx.secure_transport = true;
-  ctx.now = clock_.Now();
-  ctx.source_arn = trail.trail_arn;
-  ctx.source_account = trail.owner_account;
+  // The same context CreateTrail's pre-flight checks the policies with.
+  const auth::RequestContext ctx = cloudtrail::DeliveryContext(
+      trail.trail_arn, trail.owner_account, trail.home_region, clock_.Now());
 
   s3::S3Request req;
   req.method = "PUT";
@@ -149,7 +183,10 @@ Status S3LogWriter::PutLogObject(const delivery::TrailTarget& trail, const std::
   }
   req.body = std::move(gzip_bytes);
   s3::S3Response r = s3_.Handle(ctx, req);
-  if (r.status / 100 == 2) return Status::Ok();
+  if (r.status / 100 == 2) {
+    RecordServiceCalls(trail, key);
+    return Status::Ok();
+  }
   // The S3 error body is XML: surface its code and message.
   std::string code = "S3Error", message = r.body;
   auto cut = [&](const std::string& tag) -> std::string {
@@ -161,6 +198,17 @@ Status S3LogWriter::PutLogObject(const delivery::TrailTarget& trail, const std::
   if (auto c = cut("Code"); !c.empty()) code = c;
   if (auto m = cut("Message"); !m.empty()) message = m;
   return Status::Error(code, message, r.status);
+}
+
+void S3LogWriter::RecordServiceCalls(const delivery::TrailTarget& trail, const std::string& key) {
+  if (service_events_ == nullptr) return;
+  auto bucket = s3_.buckets().Get(trail.bucket);
+  if (!bucket.ok()) return;  // deleted meanwhile: nobody to record it for
+  Status st = service_events_->Append(
+      TrailDeliveryEvents(trail, key, bucket->owner_account, bucket->region, clock_.Now()));
+  // The log file is delivered either way; a full or failing event log is
+  // reported by its own errors, and a delivery must not fail for it.
+  if (!st.ok()) spdlog::warn("trail {}: service call records for {} not kept: {}", trail.name, key, st.ToString());
 }
 
 }  // namespace orgtrail::server

@@ -50,6 +50,12 @@ class CallRecorder final : public api::CallObserver {
 
 // Whether an operation only reads (Get*, List*, Describe*, Head*, Lookup*, ...).
 bool IsReadOnlyOperation(const std::string& event_source, const std::string& operation);
+// Whether a call is a data event (S3 object-level operations, PutAuditEvents),
+// delivered only to trails whose selectors ask for it, as on AWS.
+bool IsDataEvent(const std::string& event_source, const std::string& operation);
+// The resources of a data event (the object and bucket ARNs, the channel ARN)
+// that data-event selectors match on.
+std::vector<ingest::ResourceRef> DataEventResources(const api::CallRecord& record);
 // CloudTrail writes request parameter names in lowerCamelCase ("KeyId" -> "keyId").
 Json LowerCamelKeys(const Json& j);
 
@@ -78,9 +84,18 @@ class S3LogWriter final : public delivery::LogWriter {
   Status PutLogObject(const delivery::TrailTarget& trail, const std::string& key,
                       std::string gzip_bytes) override;
 
+  // Where the records of the trail service's own calls go (its KMS
+  // GenerateDataKey and S3 PutObject for each delivered file, as AWS records
+  // them: server/service_events.h). Null (the default): not recorded. Set
+  // once, before delivery starts; must outlive the writer.
+  void SetServiceEventSink(ingest::EventSink* sink) { service_events_ = sink; }
+
  private:
+  void RecordServiceCalls(const delivery::TrailTarget& trail, const std::string& key);
+
   s3::S3Service& s3_;
   const Clock& clock_;
+  ingest::EventSink* service_events_ = nullptr;
 };
 
 }  // namespace orgtrail::server

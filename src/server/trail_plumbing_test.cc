@@ -46,6 +46,35 @@ TEST(TrailPlumbingTest, LowerCamelKeysLowersOnlyTheFirstLetterAtEveryDepth) {
   EXPECT_EQ(out, Json({{"keyId", "x"}, {"tags", {{{"tagKey", "a"}}}}, {"lower", 1}}));
 }
 
+TEST(TrailPlumbingTest, ObjectLevelS3CallsAndPutAuditEventsAreDataEvents) {
+  EXPECT_TRUE(IsDataEvent("s3.amazonaws.com", "GetObject"));
+  EXPECT_TRUE(IsDataEvent("s3.amazonaws.com", "PutObject"));
+  EXPECT_TRUE(IsDataEvent("s3.amazonaws.com", "ListObjectsV2"));
+  EXPECT_FALSE(IsDataEvent("s3.amazonaws.com", "PutBucketPolicy"));
+  EXPECT_FALSE(IsDataEvent("s3.amazonaws.com", "CreateBucket"));
+  EXPECT_FALSE(IsDataEvent("kms.amazonaws.com", "Decrypt"));
+  EXPECT_TRUE(IsDataEvent("cloudtrail-data.amazonaws.com", "PutAuditEvents"));
+
+  FakeSink sink;
+  FakeCredentials creds;
+  CallRecorder recorder(sink, creds);
+  api::CallRecord r = KmsCall("GetObject");
+  r.event_source = "s3.amazonaws.com";
+  r.request_parameters = {{"bucketName", "audit"}, {"key", "AWSLogs/x.json.gz"}};
+  auto call = recorder.ToApiCall(r);
+  ASSERT_TRUE(call.has_value());
+  EXPECT_FALSE(call->management_event);
+  ASSERT_EQ(call->resources.size(), 2u);
+  EXPECT_EQ(call->resources[0].arn, "arn:aws:s3:::audit/AWSLogs/x.json.gz");
+  EXPECT_EQ(call->resources[0].type, "AWS::S3::Object");
+  EXPECT_EQ(call->resources[1].arn, "arn:aws:s3:::audit");
+  r.operation = "PutBucketPolicy";
+  call = recorder.ToApiCall(r);
+  ASSERT_TRUE(call.has_value());
+  EXPECT_TRUE(call->management_event);
+  EXPECT_TRUE(call->resources.empty());
+}
+
 TEST(TrailPlumbingTest, ReadOnlyClassification) {
   EXPECT_TRUE(IsReadOnlyOperation("kms.amazonaws.com", "ListKeys"));
   EXPECT_TRUE(IsReadOnlyOperation("cloudtrail.amazonaws.com", "DescribeTrails"));

@@ -152,6 +152,29 @@ def org_trail(srv):
     status = srv.aws("cloudtrail", "get-trail-status", "--name", "org-trail")
     check(status["IsLogging"] and status.get("LatestDeliveryTime"), f"status {status}")
     check(not status.get("LatestDeliveryError"), f"delivery error: {status}")
+    # The trail's own use of the audit account's key is on the record, as AWS shows it: a
+    # GenerateDataKey by the service (AWSService, invokedBy cloudtrail) in the key owner's account.
+    audit = ids["Audit"]
+    deadline = time.time() + 30
+    service_calls = []
+    while not service_calls:
+        check(time.time() < deadline, "the trail's GenerateDataKey calls were never delivered")
+        time.sleep(0.5)
+        for k in list_log_files(srv, bucket):
+            if f"/{audit}/CloudTrail/us-east-1/" not in k:
+                continue
+            path = os.path.join(tmp, "a.json.gz")
+            srv.aws("s3api", "get-object", "--bucket", bucket, "--key", k, path, profile="audit")
+            with gzip.open(path, "rb") as f:
+                service_calls += [r for r in json.loads(f.read())["Records"]
+                                  if r["eventName"] == "GenerateDataKey"
+                                  and r["userIdentity"]["type"] == "AWSService"]
+    r = service_calls[0]
+    check(r["userIdentity"].get("invokedBy") == "cloudtrail.amazonaws.com" and
+          r["sourceIPAddress"] == "cloudtrail.amazonaws.com" and r["eventSource"] == "kms.amazonaws.com", f"{r}")
+    check(r["requestParameters"]["keyId"] == key_arn and
+          r["requestParameters"]["encryptionContext"]["aws:cloudtrail:arn"] == trail_arn, f"{r}")
+    check(r["recipientAccountId"] == audit and r["resources"][0]["ARN"] == key_arn, f"{r}")
     # Dev cannot read the audit bucket.
     srv.aws("s3api", "list-objects-v2", "--bucket", bucket, profile="dev", expect_error="AccessDenied")
 
