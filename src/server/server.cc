@@ -2,6 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <thread>
+
 #include "api/http_server.h"
 #include "api/router.h"
 #include "api/sigv4_authenticator.h"
@@ -291,7 +294,12 @@ Status Server::Start() {
   api::HttpServer::Options ho;
   ho.host = host;
   ho.port = port;
-  ho.threads = options_.threads;
+  // A handler waits for its call's event to be fsync'd (group commit), so
+  // the threads are mostly waiting, not computing: many more than cores let
+  // concurrent calls share one fsync instead of queueing behind it.
+  ho.threads = options_.threads > 0
+                   ? options_.threads
+                   : std::max(16, 4 * static_cast<int>(std::thread::hardware_concurrency()));
   api::Router* router = p->router.get();
   ho.body_limit = [router](std::string_view m, std::string_view t, const api::HeaderList& h) {
     return router->BodyLimit(m, t, h);

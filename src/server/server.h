@@ -27,7 +27,7 @@ struct Options {
   Duration delivery_interval = std::chrono::minutes(5);
   Duration digest_interval = std::chrono::hours(1);
   Duration signing_key_rotation = std::chrono::hours(24 * 30);  // --signing-key-rotation
-  int threads = 0;                      // 0: one per core
+  int threads = 0;                      // 0: 4 per core, at least 16
   std::string s3_base_domain = "s3.localhost";
   // Clock for the services (not for SigV4 skew, which uses the real clock).
   // Not owned; null = the real clock.
