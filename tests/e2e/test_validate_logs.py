@@ -79,8 +79,10 @@ def grant_management_read(srv, mgmt, bucket, key_arn):
             "--policy", json.dumps(key_policy), profile="audit")
 
 
-def validate_logs(srv):
-    start = iso(datetime.datetime.utcnow() - datetime.timedelta(minutes=5))
+def validated_org_trail(srv):
+    """Organization, accounts Audit/Dev/Prod (with role profiles), the Audit account's key and
+    bucket (readable by the management account), and a logging multi-region organization trail
+    with log file validation. Returns (mgmt, org_id, ids, key_arn, bucket, trail_arn)."""
     mgmt = srv.aws("sts", "get-caller-identity")["Account"]
     org_id = srv.aws("organizations", "create-organization", "--feature-set", "ALL")["Organization"]["Id"]
     ids = {n: create_account(srv, n) for n in ("Audit", "Dev", "Prod")}
@@ -93,6 +95,12 @@ def validate_logs(srv):
             "--is-organization-trail", "--is-multi-region-trail", "--enable-log-file-validation",
             "--kms-key-id", key_arn)
     srv.aws("cloudtrail", "start-logging", "--name", "org-trail")
+    return mgmt, org_id, ids, key_arn, bucket, trail_arn
+
+
+def validate_logs(srv):
+    start = iso(datetime.datetime.utcnow() - datetime.timedelta(minutes=5))
+    mgmt, org_id, ids, key_arn, bucket, trail_arn = validated_org_trail(srv)
 
     # ListPublicKeys answers for the caller's region with the region's current key.
     for region in REGIONS:
