@@ -80,19 +80,33 @@ class Run {
     ChainSummary summary;
     std::unordered_set<std::string> listed;  // log keys listed by valid digests
     std::vector<std::pair<TimePoint, TimePoint>> covered;
+    // End of the newest digest listed in range (its key's date) and that key.
+    std::optional<TimePoint> newest_end;
+    std::string newest_key;
+    // End times of digests after which the chain stopped and a later
+    // starting digest began a new one (StopLogging ... StartLogging).
+    std::vector<TimePoint> stops;
+    Duration longest_period{};
   };
   struct RegionKeys {
     bool loaded = false;
     Status status;
     std::map<std::string, std::string> der_by_fingerprint;
+    std::set<std::string> refetched_for;  // fingerprints that caused a fresh fetch
   };
 
   Status WalkChain(size_t index);
+  void CheckChainEnds();
   Status CheckUnlisted(size_t index);
   void HashWorker();
   void Emit(size_t chain, FileResult r);
   void Enqueue(LogTask t);
   Result<const RegionKeys*> KeysFor(const std::string& region);
+  // The DER key for `fingerprint` in `region`, or nullopt. A fingerprint
+  // that the keys fetched so far lack triggers one fresh fetch: on a live
+  // trail a key can rotate in after the first fetch of this run.
+  Result<std::optional<std::string>> DerFor(const std::string& region,
+                                            const std::string& fingerprint);
   void MaybeProgress(bool force = false);
 
   BucketReader& reader_;
@@ -231,6 +245,25 @@ Result<const Run::RegionKeys*> Run::KeysFor(const std::string& region) {
   return &rk;
 }
 
+Result<std::optional<std::string>> Run::DerFor(const std::string& region,
+                                              const std::string& fingerprint) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    RegionKeys& rk = region_keys_[region];
+    auto it = rk.der_by_fingerprint.find(fingerprint);
+    if (it != rk.der_by_fingerprint.end()) return std::optional<std::string>(it->second);
+    if (!rk.refetched_for.insert(fingerprint).second) return std::optional<std::string>();
+  }
+  auto keys = keys_.Keys(region, o_.start, o_.end + hours(2));
+  if (!keys.ok()) return keys.status();
+  std::lock_guard<std::mutex> lock(mu_);
+  RegionKeys& rk = region_keys_[region];
+  for (const PublicKey& k : *keys) rk.der_by_fingerprint[k.fingerprint] = k.der;
+  auto it = rk.der_by_fingerprint.find(fingerprint);
+  if (it == rk.der_by_fingerprint.end()) return std::optional<std::string>();
+  return std::optional<std::string>(it->second);
+}
+
 Status Run::WalkChain(size_t index) {
   ChainState& chain = chains_[index];
   const std::string account = chain.summary.account;
@@ -268,7 +301,12 @@ Status Run::WalkChain(size_t index) {
   };
 
   if (digests.empty()) return Status::Ok();
-  OT_ASSIGN_OR_RETURN(const RegionKeys* rk, KeysFor(region));
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    chain.newest_key = digests.back();
+    chain.newest_end = ParseAmzDate(stamp_of(digests.back()));
+  }
+  OT_RETURN_IF_ERROR(KeysFor(region).status());
 
   // What the successor (newer) digest says about the one we visit next.
   struct Expect {
@@ -323,13 +361,13 @@ Status Run::WalkChain(size_t index) {
       invalid(Verdict::kMoved, "written for s3://" + d->bucket + "/" + d->key);
       continue;
     }
-    auto der = rk->der_by_fingerprint.find(d->fingerprint);
-    if (der == rk->der_by_fingerprint.end()) {
+    OT_ASSIGN_OR_RETURN(std::optional<std::string> der, DerFor(region, d->fingerprint));
+    if (!der) {
       invalid(Verdict::kPublicKeyNotFound, "public key not found in region " + region +
                                                " for fingerprint " + d->fingerprint);
       continue;
     }
-    auto pub = crypto::RsaPublicKey::FromDer(der->second);
+    auto pub = crypto::RsaPublicKey::FromDer(*der);
     if (!pub.ok()) {
       invalid(Verdict::kBadPublicKey, "Unable to load PKCS #1 key with fingerprint " + d->fingerprint);
       continue;
@@ -373,6 +411,7 @@ Status Run::WalkChain(size_t index) {
       if (!s.found_start || fs < *s.found_start) s.found_start = fs;
       if (!s.found_end || fe > *s.found_end) s.found_end = fe;
       chain.covered.emplace_back(ds, de);
+      chain.longest_period = std::max<Duration>(chain.longest_period, de - ds);
       for (const auto& lf : d->log_files) chain.listed.insert(lf.bucket + "/" + lf.key);
     }
     for (const auto& lf : d->log_files) Enqueue(LogTask{lf.bucket, lf.key, lf.hash_value, index});
@@ -387,6 +426,7 @@ Status Run::WalkChain(size_t index) {
         TimePoint older_end = *ParseAmzDate(stamp_of(older));
         std::lock_guard<std::mutex> lock(mu_);
         ++chain.summary.gaps;
+        chain.stops.push_back(older_end);
         if (obs_ != nullptr) obs_->OnGap(account, region, older_end, last_start);
       }
       key = older;
@@ -400,16 +440,71 @@ Status Run::WalkChain(size_t index) {
   return Status::Ok();
 }
 
+// Deleting the newest digests of a chain leaves a shorter chain that is
+// valid in itself (the stock CLI starts its walk at whatever digest is newest).
+// Every chain of a trail gets a digest each interval while the trail logs,
+// and all of them get their final digest at the same StopLogging, so a chain
+// must either be current (its newest digest no older than one digest period
+// plus slack before the end of the range) or end where the trail stopped
+// (within 1 s): at the newest end of any chain, or at an end after which another chain
+// restarted. A chain that ends elsewhere lost its newest digests.
+// Limits: a single chain has nothing to compare with once the trail stopped,
+// and on a live trail a missing newest digest shows only once it is overdue.
+void Run::CheckChainEnds() {
+  std::optional<TimePoint> ref;
+  Duration period{};
+  std::vector<TimePoint> stops;
+  for (const ChainState& c : chains_) {
+    if (!c.newest_end) continue;
+    if (!ref || *c.newest_end > *ref) ref = c.newest_end;
+    period = std::max(period, c.longest_period);
+    stops.insert(stops.end(), c.stops.begin(), c.stops.end());
+  }
+  if (!ref || period <= Duration::zero()) return;
+  stops.push_back(*ref);
+  const Duration slack = std::max<Duration>(seconds(5), period / 4);
+  // Final digests of one StopLogging share their end second (one more when
+  // a chain's period began in that very second).
+  const Duration same = seconds(1);
+  for (size_t i = 0; i < chains_.size(); ++i) {
+    const ChainState& c = chains_[i];
+    if (!c.newest_end || c.covered.empty()) continue;
+    if (*c.newest_end + period + slack >= o_.end) continue;  // current
+    bool at_stop = std::any_of(stops.begin(), stops.end(), [&](TimePoint p) {
+      return *c.newest_end + same >= p && *c.newest_end <= p + same;
+    });
+    if (at_stop) continue;
+    FileResult r;
+    r.kind = FileKind::kDigest;
+    r.verdict = Verdict::kChainBroken;
+    r.bucket = o_.bucket;
+    r.key = c.newest_key;
+    r.detail = "the chain ends at " + FormatIso8601(*c.newest_end) +
+               " but the trail's chains run until " + FormatIso8601(*ref) +
+               ": the newest digests of this chain are missing";
+    Emit(i, std::move(r));
+  }
+}
+
 Status Run::CheckUnlisted(size_t index) {
   ChainState& chain = chains_[index];
   if (chain.covered.empty()) return Status::Ok();
   std::string folder = delivery::LogFileFolder(o_.prefix, o_.org_id, chain.summary.account,
                                                chain.summary.region);
-  TimePoint lo = chain.covered.front().first, hi = chain.covered.front().second;
-  for (const auto& [a, b] : chain.covered) {
-    lo = std::min(lo, a);
-    hi = std::max(hi, b);
+  // Consecutive digests cover adjacent periods; merge them into spans so
+  // that a log file's one-minute name window is judged against the span,
+  // not against one (possibly much shorter) digest period.
+  std::vector<std::pair<TimePoint, TimePoint>> spans = chain.covered;
+  std::sort(spans.begin(), spans.end());
+  std::vector<std::pair<TimePoint, TimePoint>> merged;
+  for (const auto& [a, b] : spans) {
+    if (!merged.empty() && a <= merged.back().second + seconds(1)) {
+      merged.back().second = std::max(merged.back().second, b);
+    } else {
+      merged.emplace_back(a, b);
+    }
   }
+  TimePoint lo = merged.front().first, hi = merged.back().second;
   lo = std::max(lo, o_.start - hours(1));
   hi = std::min(hi, o_.end + hours(1));
   // One listing per day folder in range.
@@ -423,7 +518,7 @@ Status Run::CheckUnlisted(size_t index) {
       if (!p) return true;
       TimePoint t0 = p->delivery_time, t1 = p->delivery_time + minutes(1);
       bool covered = false;
-      for (const auto& [a, b] : chain.covered) {
+      for (const auto& [a, b] : merged) {
         if (t0 >= a && t1 <= b) {
           covered = true;
           break;
@@ -489,6 +584,7 @@ Result<ValidationReport> Run::Execute(std::vector<std::pair<std::string, std::st
   q_not_full_.notify_all();
   for (auto& t : hashers) t.join();
   if (!first_error_.ok()) return first_error_;
+  CheckChainEnds();
 
   if (o_.check_unlisted) {
     for (size_t i = 0; i < chains_.size(); ++i) OT_RETURN_IF_ERROR(CheckUnlisted(i));

@@ -350,6 +350,61 @@ TEST_F(ValidatorTest, DigestMovedIsReported) {
   EXPECT_EQ(StockCli(kA, kR)["invalid_digests"].size(), 1u);
 }
 
+TEST_F(ValidatorTest, NewestDigestsDeletedBreakTheChainEnd) {
+  // The stock CLI starts at whatever digest is newest, so a chain whose
+  // newest digests are gone validates there; we compare its end with the
+  // trail's other chains.
+  auto d = Digests(kA, kR);
+  ASSERT_EQ(d.size(), 4u);
+  ASSERT_TRUE(store_.Delete(kBucket, d[3], "").ok());
+  auto r = Validate();
+  EXPECT_EQ(Findings(r), std::vector<std::string>{"digest chain_broken"});
+  EXPECT_EQ(r.findings[0].key, d[2]);
+  EXPECT_EQ(r.findings[0].account, kA);
+  EXPECT_EQ(r.findings[0].region, kR);
+  EXPECT_EQ(StockProblems(StockCli(kA, kR)), 0u);  // by design
+  // Two deleted: the same.
+  ASSERT_TRUE(store_.Delete(kBucket, d[2], "").ok());
+  r = Validate();
+  EXPECT_EQ(Findings(r), std::vector<std::string>{"digest chain_broken"});
+  EXPECT_EQ(r.findings[0].key, d[1]);
+}
+
+TEST_F(ValidatorTest, ChainsEndingAtAStopAreNotTruncated) {
+  // StopLogging: every chain gets its final digest at the same time; then
+  // logging restarts and only one chain gets log files again.
+  clock_.Advance(minutes(20));
+  ASSERT_TRUE(writer_->StopTrail(kArn).ok());
+  clock_.Advance(minutes(30));
+  Deliver(kA, kR);
+  for (int i = 0; i < 3; ++i) {
+    clock_.Advance(hours(1));
+    ASSERT_TRUE(writer_->Tick().ok());
+  }
+  for (const auto& region : kRegions) {  // keys rotated meanwhile
+    auto ks = keys_->KeysBetween(region, At("2026-01-01T00:00:00Z"), At("2027-01-01T00:00:00Z"));
+    for (const auto& k : *ks) public_keys_.Add(region, PublicKey{k.fingerprint, k.public_der});
+  }
+  ObjectStoreBucketReader reader(store_, 7);
+  ValidationOptions o;
+  o.trail_arn = kArn;
+  o.bucket = kBucket;
+  o.prefix = "pfx";
+  o.org_id = kOrg;
+  o.start = At("2026-11-26T14:00:00Z");
+  o.end = clock_.Now() + minutes(5);
+  Validator v(reader, public_keys_, o);
+  auto r = v.Run();
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->ok()) << ::testing::PrintToString(Findings(*r));
+  // Deleting the other chains' final digests is seen.
+  auto d = Digests(kAccounts[0], kRegions[0]);
+  ASSERT_TRUE(store_.Delete(kBucket, d.back(), "").ok());
+  auto r2 = v.Run();
+  ASSERT_TRUE(r2.ok());
+  EXPECT_EQ(Findings(*r2), std::vector<std::string>{"digest chain_broken"});
+}
+
 TEST(GunzipHasherTest, StreamsAndRejectsCorruption) {
   std::string body(300000, 'x');
   for (size_t i = 0; i < body.size(); i += 7) body[i] = static_cast<char>('a' + i % 26);

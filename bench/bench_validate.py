@@ -1,0 +1,204 @@
+#!/usr/bin/env python3
+"""Validation of one organization bucket: the stock `aws cloudtrail validate-logs` (AWS CLI v1, one
+run per account and region, sequentially, as a user would) against `orgtrail validate-logs` (the
+whole organization in one run), side by side, plus the machine's bound: gunzip + SHA-256 of the same
+log bytes, in memory, with as many threads as cores (python zlib + hashlib, which release the GIL).
+
+    python3 bench/bench_validate.py [--accounts 10] [--periods 24] [--mb 220] [--digest-interval 5]
+
+Starts the real orgtraild (ORGTRAILD, default build/bin/orgtraild; ORGTRAIL_CLI, default
+build/bin/orgtrail) with `--delivery-interval 1s --digest-interval <N>s`, sets up an organization
+with an Audit account and --accounts member accounts, the Audit bucket (tests/e2e/test_org_trail.py),
+and a multi-region organization trail with log file validation (SSE-S3 objects). Then, for a bit more
+than --periods digest periods, every member account makes KMS TagResource calls (50 tags of 128 +
+256 characters: large records, as the AWS limits allow) in us-east-1 and eu-west-1 through its
+assumed role, until at least --mb MB of records were sent. StopLogging, wait for the final
+digests, then time the validators. Exits non-zero if a validator reports anything invalid or the
+bucket is smaller than asked.
+"""
+import argparse
+import concurrent.futures
+import datetime
+import gzip
+import hashlib
+import json
+import os
+import random
+import subprocess
+import sys
+import threading
+import time
+import zlib
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "e2e"))
+os.environ.setdefault("ORGTRAILD", os.path.join(HERE, "..", "build", "bin", "orgtraild"))
+ORGTRAIL_CLI = os.environ.get("ORGTRAIL_CLI", os.path.join(HERE, "..", "build", "bin", "orgtrail"))
+
+from harness import Server  # noqa: E402
+from test_org_trail import audit_infrastructure  # noqa: E402
+from test_validate_logs import grant_management_read, ratio  # noqa: E402
+from test_walkthrough import create_account  # noqa: E402
+
+REGIONS = ("us-east-1", "eu-west-1")
+WORDS = ("audit trail digest chain account region key event record policy organization member "
+         "principal session role bucket object version signature validation delivery").split()
+
+
+def text(rng, n):
+    out = []
+    size = 0
+    while size < n:
+        w = rng.choice(WORDS) + str(rng.randrange(1000))
+        out.append(w)
+        size += len(w) + 1
+    return " ".join(out)[:n]
+
+
+def generate(srv, profiles, seconds, target_bytes, threads):
+    """TagResource calls from every (account, region) until both the time and the bytes are reached."""
+    sent = [0, 0]  # calls, bytes
+    lock = threading.Lock()
+    deadline = time.time() + seconds
+    work = [(p, r) for p in profiles for r in REGIONS]
+
+    def worker(i):
+        rng = random.Random(i)
+        clients = {}
+        for p, r in work[i::threads]:
+            c = srv.boto3_session(p).client("kms", region_name=r, endpoint_url=srv.endpoint)
+            arn = c.create_key(Description=f"bench {p} {r}")["KeyMetadata"]["Arn"]
+            clients[(p, r)] = (c, arn)
+        while True:
+            with lock:
+                if time.time() >= deadline and sent[1] >= target_bytes:
+                    return
+            for c, arn in clients.values():
+                tags = [{"TagKey": "k%02d-" % t + text(rng, 120), "TagValue": text(rng, 256)} for t in range(50)]
+                c.tag_resource(KeyId=arn, Tags=tags)
+                with lock:
+                    sent[0] += 1
+                    sent[1] += sum(len(t["TagKey"]) + len(t["TagValue"]) for t in tags)
+
+    with concurrent.futures.ThreadPoolExecutor(threads) as ex:
+        list(ex.map(worker, range(threads)))
+    return sent
+
+
+def timed(cmd, env):
+    t = time.perf_counter()
+    p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=7200)
+    return time.perf_counter() - t, p
+
+
+def bound(blobs, threads):
+    def one(b):
+        raw = zlib.decompress(b, 31)  # gzip
+        hashlib.sha256(raw).hexdigest()
+        return len(raw)
+
+    t = time.perf_counter()
+    with concurrent.futures.ThreadPoolExecutor(threads) as ex:
+        total = sum(ex.map(one, blobs))
+    return time.perf_counter() - t, total
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--accounts", type=int, default=10)
+    ap.add_argument("--periods", type=int, default=24)
+    ap.add_argument("--mb", type=int, default=220)
+    ap.add_argument("--digest-interval", type=int, default=5)
+    ap.add_argument("--threads", type=int, default=4, help="generator threads")
+    args = ap.parse_args()
+    cores = os.cpu_count() or 1
+
+    srv = Server(extra_args=["--delivery-interval", "1s", "--digest-interval", f"{args.digest_interval}s"]).start()
+    try:
+        start = (datetime.datetime.utcnow() - datetime.timedelta(minutes=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        mgmt = srv.aws("sts", "get-caller-identity")["Account"]
+        org_id = srv.aws("organizations", "create-organization", "--feature-set", "ALL")["Organization"]["Id"]
+        audit = create_account(srv, "Audit")
+        srv.add_role_profile("audit", audit)
+        members = {}
+        for i in range(args.accounts):
+            members[f"m{i:02d}"] = create_account(srv, f"Member{i:02d}")
+            srv.add_role_profile(f"m{i:02d}", members[f"m{i:02d}"])
+        key_arn, bucket, trail_arn = audit_infrastructure(srv, mgmt, org_id, audit)
+        grant_management_read(srv, mgmt, bucket, key_arn)
+        srv.aws("organizations", "enable-aws-service-access", "--service-principal", "cloudtrail.amazonaws.com")
+        srv.aws("cloudtrail", "create-trail", "--name", "org-trail", "--s3-bucket-name", bucket,
+                "--is-organization-trail", "--is-multi-region-trail", "--enable-log-file-validation")
+        srv.aws("cloudtrail", "start-logging", "--name", "org-trail")
+
+        seconds = args.periods * args.digest_interval + 2 * args.digest_interval
+        t = time.time()
+        calls, param_bytes = generate(srv, list(members), seconds, args.mb * 1_000_000, args.threads)
+        gen_s = time.time() - t
+        srv.aws("cloudtrail", "stop-logging", "--name", "org-trail")
+        time.sleep(3 * args.digest_interval)
+
+        # The bucket: log bytes (gzip as stored, SSE-S3 decrypted by GetObject) for the bound.
+        s3 = srv.boto3_session("audit").client("s3", endpoint_url=srv.endpoint)
+        logs, digests = [], 0
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=f"AWSLogs/{org_id}/"):
+            for o in page.get("Contents", []):
+                if "/CloudTrail-Digest/" in o["Key"]:
+                    digests += 1
+                elif "/CloudTrail/" in o["Key"]:
+                    logs.append(o["Key"])
+        blobs = [s3.get_object(Bucket=bucket, Key=k)["Body"].read() for k in logs]
+        gz_bytes = sum(len(b) for b in blobs)
+
+        env = srv.cli_env()
+        env["AWS_ENDPOINT_URL"] = srv.endpoint
+        # orgtrail validate-logs: the whole organization, one run.
+        ours_s, p = timed([ORGTRAIL_CLI, "validate-logs", "--trail-arn", trail_arn, "--start-time", start,
+                           "--profile", "management", "--endpoint-url", srv.endpoint, "--json"], env)
+        if p.returncode != 0:
+            sys.exit(f"orgtrail validate-logs rc={p.returncode}\n{p.stdout[-3000:]}\n{p.stderr[-3000:]}")
+        report = json.loads(p.stdout)
+        s = report["summary"]
+        member_chains = [c for c in report["chains"] if c["accountId"] in members.values()]
+        periods = min(c["digestFilesValid"] for c in member_chains)
+
+        # The stock CLI v1: every member account and region, sequentially.
+        stock_s, stock_logs, stock_digests = 0.0, 0, 0
+        for acct in members.values():
+            for region in REGIONS:
+                dt, p = timed(["aws", "--profile", "management", "cloudtrail", "validate-logs", "--trail-arn",
+                               trail_arn, "--start-time", start, "--account-id", acct, "--region", region], env)
+                stock_s += dt
+                if p.returncode != 0 or "INVALID" in p.stdout + p.stderr:
+                    sys.exit(f"aws validate-logs {acct} {region} rc={p.returncode}\n{p.stdout}\n{p.stderr}")
+                stock_digests += ratio(p.stdout, "digest")[1]
+                stock_logs += ratio(p.stdout, "log")[1]
+
+        bound1_s, raw_bytes = bound(blobs, 1)
+        boundn_s, _ = bound(blobs, cores)
+        mb = raw_bytes / 1e6
+        print(f"orgtraild bucket: {len(members)} member accounts x {len(REGIONS)} regions, >= {periods} digest "
+              f"periods of {args.digest_interval} s per chain; {len(logs)} log files, {digests} digests; "
+              f"{mb:.1f} MB uncompressed logs ({gz_bytes / 1e6:.1f} MB gzip); generated by {calls} TagResource "
+              f"calls in {gen_s:.0f} s; {cores} cores")
+        print(f"{'validator':52s} {'seconds':>8s} {'MB/s':>8s} {'vs stock':>9s} {'vs bound':>9s}")
+        rows = [
+            (f"aws cloudtrail validate-logs (CLI v1), {2 * len(members)} runs", stock_s),
+            ("orgtrail validate-logs, whole organization, 1 run", ours_s),
+            (f"bound: gunzip + SHA-256 in memory, {cores} threads", boundn_s),
+            ("bound: gunzip + SHA-256 in memory, 1 thread", bound1_s),
+        ]
+        for name, secs in rows:
+            print(f"{name:52s} {secs:8.2f} {mb / secs:8.1f} {stock_s / secs:8.1f}x {secs / boundn_s:8.2f}x")
+        print(f"stock CLI checked {stock_digests} digests and {stock_logs} log files; orgtrail checked "
+              f"{s['digestFilesValid']} digests and {s['logFilesValid']} log files of {len(report['chains'])} chains "
+              f"({s['bytesInflated'] / 1e6:.1f} MB inflated)")
+        ok = mb >= args.mb and periods >= args.periods and s["logFilesValid"] >= len(logs)
+        if not ok:
+            sys.exit(f"bucket smaller than asked: {mb:.1f} MB, {periods} periods, {s['logFilesValid']}/{len(logs)} logs")
+    finally:
+        srv.cleanup()
+
+
+if __name__ == "__main__":
+    main()
