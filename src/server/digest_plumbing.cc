@@ -132,6 +132,7 @@ void DigestPlumbing::LoggingStarted(const std::string& trail_arn) {
 }
 
 void DigestPlumbing::LoggingStopped(const std::string& trail_arn) {
+  if (before_final_) before_final_();
   Status s = writer_->StopTrail(trail_arn);
   if (!s.ok()) spdlog::warn("digest: final digests of {}: {}", trail_arn, s.ToString());
 }

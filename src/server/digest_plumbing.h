@@ -20,6 +20,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -77,6 +78,13 @@ class DigestPlumbing final : public cloudtrail::IntegrityHooks {
   delivery::DigestWriter& writer() { return *writer_; }
   delivery::SigningKeys& keys() { return *keys_; }
 
+  // Called before a stopped or deleted trail's final digests are written:
+  // the server flushes delivery here, so the files recorded before the stop
+  // are delivered (and listed) before the chain ends, not after it (which
+  // would start a new chain for a trail that no longer logs). Set once,
+  // before Start().
+  void SetBeforeFinalDigests(std::function<void()> flush) { before_final_ = std::move(flush); }
+
   // cloudtrail::IntegrityHooks
   void LoggingStarted(const std::string& trail_arn) override;
   void LoggingStopped(const std::string& trail_arn) override;
@@ -91,6 +99,7 @@ class DigestPlumbing final : public cloudtrail::IntegrityHooks {
 
   delivery::TrailDirectory& trails_;
   const Options options_;
+  std::function<void()> before_final_;
   std::unique_ptr<delivery::SigningKeys> keys_;
   std::unique_ptr<S3DigestSink> sink_;
   std::unique_ptr<delivery::DigestWriter> writer_;

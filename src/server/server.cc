@@ -249,6 +249,10 @@ Status Server::Start() {
                                           options_.delivery_interval / 4 + std::chrono::milliseconds(1));
   p->deliverer = std::make_unique<delivery::Deliverer>(*p->events, *p->trail_directory,
                                                        *p->log_writer, clock, dopt);
+  p->digests->SetBeforeFinalDigests([d = p->deliverer.get()] {
+    Status s = d->Flush();
+    if (!s.ok()) spdlog::warn("delivery before final digests: {}", s.ToString());
+  });
   OT_ASSIGN_OR_RETURN(size_t reloaded, p->deliverer->Recover(p->events->recovery().last_seq));
   if (reloaded > 0) spdlog::info("delivery: {} sealed log files to (re)write", reloaded);
   auth::JsonOps cloudtrail_ops = p->cloudtrail->Ops();
