@@ -45,6 +45,42 @@ class FakeInvoker : public ServiceInvoker {
       r["Role"]["RoleId"] = "AROAEXAMPLEEXAMPLE01";
       return r;
     }
+    if (op == "CreatePolicy") {
+      OrderedJson r;
+      r["Policy"]["Arn"] =
+          "arn:aws:iam::" + std::string(kAccount) + ":policy/" + params.at("PolicyName");
+      r["Policy"]["PolicyId"] = "ANPAEXAMPLEEXAMPLE01";
+      r["Policy"]["DefaultVersionId"] = "v1";
+      return r;
+    }
+    if (op == "CreatePolicyVersion") {
+      OrderedJson r;
+      r["PolicyVersion"]["VersionId"] = "v" + std::to_string(++policy_versions + 1);
+      return r;
+    }
+    if (op == "ListEntitiesForPolicy") {
+      // One role attached outside any stack.
+      OrderedJson r, role;
+      role["RoleName"] = "outsider";
+      r["PolicyRoles"] = OrderedJson::array({role});
+      return r;
+    }
+    if (op == "ListPolicyVersions") {
+      // The fake keeps only "the new default and v1".
+      OrderedJson r;
+      r["Versions"] = OrderedJson::array();
+      if (policy_versions > 0) {
+        OrderedJson v;
+        v["VersionId"] = "v" + std::to_string(policy_versions + 1);
+        v["IsDefaultVersion"] = true;
+        r["Versions"].push_back(v);
+        OrderedJson old;
+        old["VersionId"] = "v1";
+        old["IsDefaultVersion"] = false;
+        r["Versions"].push_back(old);
+      }
+      return r;
+    }
     return OrderedJson::object();
   }
   s3::S3Response CallS3(const auth::RequestContext&, const s3::S3Request& req) override {
@@ -73,6 +109,7 @@ class FakeInvoker : public ServiceInvoker {
   std::vector<Call> calls;
   std::set<std::string> fail;
   int keys = 0;
+  int policy_versions = 0;
 };
 
 std::string ReadTestdata(const std::string& name) {
@@ -462,8 +499,9 @@ TEST_F(CfnServiceTest, BadTemplatesAreRefusedBeforeAnythingIsCreated) {
   EXPECT_EQ(r.status().message(), "Template format error: Unrecognized resource types: [AWS::X::Y]");
   p["TemplateBody"] = "Resources:\n  B: {Type: AWS::S3::Bucket, Properties: {Foo: 1}}\n";
   EXPECT_EQ(Call("CreateStack", p).status().message().rfind("Encountered unsupported property Foo", 0), 0u);
-  p["TemplateBody"] = "Resources:\n  P: {Type: AWS::IAM::ManagedPolicy, Properties: {PolicyDocument: {}}}\n";
-  EXPECT_NE(Call("CreateStack", p).status().message().find("not supported by this orgtrail build"), std::string::npos);
+  p["TemplateBody"] =
+      "Resources:\n  P: {Type: AWS::IAM::ManagedPolicy, Properties: {Roles: [r]}}\n";
+  EXPECT_NE(Call("CreateStack", p).status().message().find("PolicyDocument"), std::string::npos);
   p["StackName"] = "1bad";
   EXPECT_EQ(Call("CreateStack", p).status().code(), "ValidationError");
   EXPECT_TRUE(invoker_.calls.empty());
@@ -492,6 +530,93 @@ TEST_F(CfnServiceTest, NoEchoParametersAreMasked) {
   EXPECT_EQ(trail->input["EnableLogFileValidation"], true);
   EXPECT_EQ(trail->input["KmsKeyId"], "secret");
   EXPECT_NE(invoker_.Find("cloudtrail:StartLogging"), nullptr);
+}
+
+TEST_F(CfnServiceTest, ManagedPolicyCreatesAttachesUpdatesAndDeletes) {
+  const std::string tmpl =
+      "Parameters: {Action: {Type: String, Default: 'kms:ListKeys'}, Target: {Type: String, "
+      "Default: ops}}\n"
+      "Resources:\n"
+      "  P:\n"
+      "    Type: AWS::IAM::ManagedPolicy\n"
+      "    Properties:\n"
+      "      ManagedPolicyName: ListKeys\n"
+      "      Roles: [!Ref Target]\n"
+      "      PolicyDocument:\n"
+      "        Version: '2012-10-17'\n"
+      "        Statement: [{Effect: Allow, Action: !Ref Action, Resource: '*'}]\n"
+      "Outputs: {Arn: {Value: !Ref P}, Version: {Value: !GetAtt P.DefaultVersionId}}\n";
+  auth::QueryParams p = {{"StackName", "mp"}, {"TemplateBody", tmpl}};
+  EXPECT_EQ(Call("CreateStack", p).status().code(), "InsufficientCapabilitiesException");
+  p["Capabilities.member.1"] = "CAPABILITY_NAMED_IAM";
+  Ok("CreateStack", p);
+  EXPECT_EQ(Stack("mp")["StackStatus"], "CREATE_COMPLETE");
+  EXPECT_EQ(invoker_.Names(),
+            (std::vector<std::string>{"iam:CreatePolicy", "iam:AttachRolePolicy"}));
+  const auto* create = invoker_.Find("iam:CreatePolicy");
+  Json doc = Json::parse(create->input["PolicyDocument"].get<std::string>());
+  EXPECT_EQ(doc["Statement"][0]["Action"], "kms:ListKeys");
+  const auto* attach = invoker_.Find("iam:AttachRolePolicy");
+  EXPECT_EQ(attach->input["RoleName"], "ops");
+  EXPECT_EQ(attach->input["PolicyArn"], "arn:aws:iam::222222222222:policy/ListKeys");
+  auto outputs = Outputs(Stack("mp"));
+  EXPECT_EQ(outputs["Arn"], "arn:aws:iam::222222222222:policy/ListKeys");
+  EXPECT_EQ(outputs["Version"], "v1");
+
+  // A document change is a new default version, not a replacement; a new
+  // target is attached and the old one detached.
+  size_t before = invoker_.calls.size();
+  auth::QueryParams u = p;
+  u["UsePreviousTemplate"] = "true";
+  u.erase("TemplateBody");
+  u["Parameters.member.1.ParameterKey"] = "Action";
+  u["Parameters.member.1.ParameterValue"] = "kms:DescribeKey";
+  u["Parameters.member.2.ParameterKey"] = "Target";
+  u["Parameters.member.2.ParameterValue"] = "audit";
+  Ok("UpdateStack", u);
+  EXPECT_EQ(Stack("mp")["StackStatus"], "UPDATE_COMPLETE");
+  EXPECT_EQ(invoker_.Names(before),
+            (std::vector<std::string>{"iam:CreatePolicyVersion", "iam:ListPolicyVersions",
+                                      "iam:DeletePolicyVersion", "iam:AttachRolePolicy",
+                                      "iam:DetachRolePolicy"}));
+  EXPECT_EQ(invoker_.calls[before + 2].input["VersionId"], "v1");
+  EXPECT_EQ(invoker_.calls[before + 3].input["RoleName"], "audit");
+  EXPECT_EQ(invoker_.calls[before + 4].input["RoleName"], "ops");
+  EXPECT_EQ(Outputs(Stack("mp"))["Version"], "v2");
+
+  before = invoker_.calls.size();
+  Ok("DeleteStack", {{"StackName", "mp"}});
+  auto names = invoker_.Names(before);
+  ASSERT_FALSE(names.empty());
+  EXPECT_EQ(names.front(), "iam:DetachRolePolicy");
+  EXPECT_EQ(names.back(), "iam:DeletePolicy");
+  EXPECT_EQ(invoker_.calls.back().input["PolicyArn"], "arn:aws:iam::222222222222:policy/ListKeys");
+  // The attachment made outside the stack is detached too.
+  bool outsider_detached = false;
+  for (size_t i = before; i < invoker_.calls.size(); ++i)
+    outsider_detached |= invoker_.calls[i].name == "iam:DetachRolePolicy" &&
+                         invoker_.calls[i].input["RoleName"] == "outsider";
+  EXPECT_TRUE(outsider_detached);
+}
+
+TEST_F(CfnServiceTest, ManagedPolicyAttachFailureLeavesNothingBehind) {
+  invoker_.fail.insert("iam:AttachUserPolicy");
+  auth::QueryParams p = {{"StackName", "mp"},
+                         {"TemplateBody",
+                          "Resources:\n  P:\n    Type: AWS::IAM::ManagedPolicy\n    Properties:\n"
+                          "      Users: [u]\n      PolicyDocument: {Version: '2012-10-17', "
+                          "Statement: [{Effect: Allow, Action: 's3:*', Resource: '*'}]}\n"},
+                         {"Capabilities.member.1", "CAPABILITY_IAM"}};
+  Ok("CreateStack", p);
+  EXPECT_EQ(Stack("mp")["StackStatus"], "ROLLBACK_COMPLETE");
+  auto names = invoker_.Names();
+  ASSERT_GE(names.size(), 3u);
+  EXPECT_EQ(names[0], "iam:CreatePolicy");
+  EXPECT_EQ(names[1], "iam:AttachUserPolicy");
+  EXPECT_EQ(names.back(), "iam:DeletePolicy");
+  // Without ManagedPolicyName the policy gets a generated name.
+  std::string name = invoker_.calls[0].input["PolicyName"];
+  EXPECT_EQ(name.rfind("mp-P-", 0), 0u) << name;
 }
 
 }  // namespace

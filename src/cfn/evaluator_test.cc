@@ -236,8 +236,10 @@ TEST(ResourcesTest, UnknownTypesAndProperties) {
   EXPECT_EQ(s.code(), "ValidationError");
   EXPECT_EQ(s.message().rfind("Encountered unsupported property Foo", 0), 0u) << s.message();
   Status mp = ValidateResourceProperties("P", "AWS::IAM::ManagedPolicy", Json::object());
-  EXPECT_NE(mp.message().find("AWS::IAM::ManagedPolicy is not supported by this orgtrail build"),
-            std::string::npos);
+  EXPECT_NE(mp.message().find("PolicyDocument"), std::string::npos) << mp.message();
+  EXPECT_TRUE(ValidateResourceProperties("P", "AWS::IAM::ManagedPolicy",
+                                         {{"PolicyDocument", Json::object()}})
+                  .ok());
   EXPECT_FALSE(ValidateResourceProperties("A", "AWS::KMS::Alias", {{"AliasName", "alias/x"}}).ok());
   EXPECT_TRUE(ValidateResourceProperties("B", "AWS::S3::Bucket", {{"BucketName", "x"}}).ok());
   auto acl = CannedAclHeader("LogDeliveryWrite");

@@ -1,7 +1,8 @@
-// AWS::IAM::Role, AWS::IAM::User, AWS::IAM::Policy (and the refused
-// AWS::IAM::ManagedPolicy) over the IAM Query operations.
+// AWS::IAM::Role, AWS::IAM::User, AWS::IAM::Policy and
+// AWS::IAM::ManagedPolicy over the IAM Query operations.
 #include <algorithm>
 #include <map>
+#include <tuple>
 
 #include "cfn/provider_util.h"
 #include "cfn/template.h"
@@ -228,7 +229,13 @@ class PolicyProvider final : public ResourceProvider {
   }
 };
 
-// IAM in this build has no managed policies: refuse the type by name.
+// A customer managed policy, attached to the listed roles and users; Ref is
+// its ARN. A PolicyDocument change is an update, as on AWS: a new default
+// version (CreatePolicyVersion), after which the older versions are deleted
+// so the policy never reaches the five-version limit. Name, Path and
+// Description changes replace the policy. Groups do not exist here and are
+// refused. Delete detaches the listed roles and users and then whatever
+// else ListEntitiesForPolicy still names, and deletes the policy.
 class ManagedPolicyProvider final : public ResourceProvider {
  public:
   const std::set<std::string>& Properties() const override {
@@ -236,23 +243,110 @@ class ManagedPolicyProvider final : public ResourceProvider {
                                             "Groups", "Path", "Description"};
     return k;
   }
-  const std::set<std::string>& ReplacementProperties() const override { return Properties(); }
+  std::vector<std::string> RequiredProperties() const override { return {"PolicyDocument"}; }
+  const std::set<std::string>& ReplacementProperties() const override {
+    static const std::set<std::string> k = {"ManagedPolicyName", "Path", "Description"};
+    return k;
+  }
   std::string RequiredCapability(const Json& p) const override {
     return NamedCapability(p, "ManagedPolicyName");
   }
-  Status TypeSupported(const std::string& type) const override {
-    return ValidationError("Resource type " + type +
-                           " is not supported by this orgtrail build: IAM managed policies are "
-                           "not implemented; use AWS::IAM::Policy (inline) instead");
+
+  Result<ResourceState> Create(ProviderContext& pc, const Json& p) override {
+    if (p.contains("Groups") && p["Groups"].is_array() && !p["Groups"].empty())
+      return ValidationError("Groups are not supported: this orgtrail build has no IAM groups");
+    std::string name = Str(p, "ManagedPolicyName").value_or("");
+    if (name.empty()) name = GeneratedName(pc.stack_name, pc.logical_id, 128, false);
+    auth::QueryParams q = {{"PolicyName", name},
+                           {"PolicyDocument", PolicyText(p.value("PolicyDocument", Json()))}};
+    if (auto v = Str(p, "Path")) q["Path"] = *v;
+    if (auto v = Str(p, "Description")) q["Description"] = *v;
+    OT_ASSIGN_OR_RETURN(OrderedJson out, Iam(pc, "CreatePolicy", q));
+    const OrderedJson& pol = out.contains("Policy") ? out["Policy"] : out;
+    ResourceState st;
+    st.physical_id = pol.value("Arn", "");
+    st.attributes = {{"PolicyArn", st.physical_id},
+                     {"PolicyId", pol.value("PolicyId", "")},
+                     {"DefaultVersionId", pol.value("DefaultVersionId", "v1")}};
+    Status s = SyncAttachments(pc, st.physical_id, {}, PolicyProvider::Targets(p));
+    if (!s.ok()) {
+      // Leave nothing half-made behind: the stack's rollback never sees this policy.
+      (void)Delete(pc, st, p);
+      return s;
+    }
+    return st;
   }
-  Result<ResourceState> Create(ProviderContext&, const Json&) override {
-    return TypeSupported("AWS::IAM::ManagedPolicy");
+
+  Result<ResourceState> Update(ProviderContext& pc, const ResourceState& cur, const Json& o,
+                               const Json& n) override {
+    ResourceState next = cur;
+    if (Changed(o, n, "PolicyDocument")) {
+      OT_ASSIGN_OR_RETURN(OrderedJson out,
+                          Iam(pc, "CreatePolicyVersion",
+                              {{"PolicyArn", cur.physical_id},
+                               {"PolicyDocument", PolicyText(n.value("PolicyDocument", Json()))},
+                               {"SetAsDefault", "true"}}));
+      const OrderedJson& v = out.contains("PolicyVersion") ? out["PolicyVersion"] : out;
+      next.attributes["DefaultVersionId"] = v.value("VersionId", "");
+      OT_RETURN_IF_ERROR(DeleteOldVersions(pc, cur.physical_id));
+    }
+    OT_RETURN_IF_ERROR(SyncAttachments(pc, cur.physical_id, PolicyProvider::Targets(o),
+                                       PolicyProvider::Targets(n)));
+    return next;
   }
-  Result<ResourceState> Update(ProviderContext&, const ResourceState&, const Json&, const Json&) override {
-    return TypeSupported("AWS::IAM::ManagedPolicy");
+
+  Status Delete(ProviderContext& pc, const ResourceState& cur, const Json& p) override {
+    if (cur.physical_id.empty()) return Status::Ok();
+    OT_RETURN_IF_ERROR(SyncAttachments(pc, cur.physical_id, PolicyProvider::Targets(p), {}));
+    // Attachments made outside the stack would block DeletePolicy: detach
+    // everything still attached, as CloudFormation does.
+    auto ents = Iam(pc, "ListEntitiesForPolicy", {{"PolicyArn", cur.physical_id}});
+    if (!ents.ok()) return NotFound(ents.status()) ? Status::Ok() : ents.status();
+    Targets rest;
+    for (const auto& [list, kind, key] : {std::tuple{"PolicyRoles", "Role", "RoleName"},
+                                          std::tuple{"PolicyUsers", "User", "UserName"}}) {
+      if (!ents->contains(list) || !(*ents)[list].is_array()) continue;
+      for (const auto& e : (*ents)[list]) rest.emplace_back(kind, e.value(key, ""));
+    }
+    OT_RETURN_IF_ERROR(SyncAttachments(pc, cur.physical_id, rest, {}));
+    Status s = DeleteOldVersions(pc, cur.physical_id);
+    if (!s.ok()) return NotFound(s) ? Status::Ok() : s;
+    s = Ignore(Iam(pc, "DeletePolicy", {{"PolicyArn", cur.physical_id}}));
+    return NotFound(s) ? Status::Ok() : s;
   }
-  Status Delete(ProviderContext&, const ResourceState&, const Json&) override {
-    return TypeSupported("AWS::IAM::ManagedPolicy");
+
+ private:
+  using Targets = std::vector<std::pair<std::string, std::string>>;
+
+  // Attaches to the targets only in `new_t`, detaches from those only in
+  // `old_t` (already detached counts as done).
+  static Status SyncAttachments(ProviderContext& pc, const std::string& arn, const Targets& old_t,
+                                const Targets& new_t) {
+    for (const auto& t : new_t) {
+      if (std::find(old_t.begin(), old_t.end(), t) != old_t.end()) continue;
+      OT_RETURN_IF_ERROR(Ignore(Iam(pc, "Attach" + t.first + "Policy",
+                                    {{t.first + "Name", t.second}, {"PolicyArn", arn}})));
+    }
+    for (const auto& t : old_t) {
+      if (std::find(new_t.begin(), new_t.end(), t) != new_t.end()) continue;
+      Status s = Ignore(Iam(pc, "Detach" + t.first + "Policy",
+                            {{t.first + "Name", t.second}, {"PolicyArn", arn}}));
+      if (!s.ok() && !NotFound(s)) return s;
+    }
+    return Status::Ok();
+  }
+
+  // Deletes every non-default version (DeletePolicy refuses while any remain).
+  static Status DeleteOldVersions(ProviderContext& pc, const std::string& arn) {
+    OT_ASSIGN_OR_RETURN(OrderedJson out, Iam(pc, "ListPolicyVersions", {{"PolicyArn", arn}}));
+    if (!out.contains("Versions") || !out["Versions"].is_array()) return Status::Ok();
+    for (const auto& v : out["Versions"]) {
+      if (v.value("IsDefaultVersion", false)) continue;
+      Status s = Ignore(Iam(pc, "DeletePolicyVersion",
+                            {{"PolicyArn", arn}, {"VersionId", v.value("VersionId", "")}}));
+      if (!s.ok() && !NotFound(s)) return s;
+    }
+    return Status::Ok();
   }
 };
 

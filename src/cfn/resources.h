@@ -1,9 +1,8 @@
 // Resource providers: how each supported resource type is created, updated
 // and deleted through a ServiceInvoker, as the calls the stack's caller
 // would make (AWS::KMS::Key, AWS::KMS::Alias, AWS::IAM::Role, AWS::IAM::User,
-// AWS::IAM::Policy, AWS::S3::Bucket, AWS::S3::BucketPolicy,
-// AWS::CloudTrail::Trail; AWS::IAM::ManagedPolicy is declared but refused at
-// validation while IAM has no managed policies). Providers are stateless
+// AWS::IAM::Policy, AWS::IAM::ManagedPolicy, AWS::S3::Bucket,
+// AWS::S3::BucketPolicy, AWS::CloudTrail::Trail). Providers are stateless
 // singletons, called by CfnService; thread-safe.
 #pragma once
 

@@ -35,9 +35,12 @@ std::string CallerArnForMessage(const auth::Principal& p) {
 Authorizer::Authorizer(IdentityStore& store)
     : fetch_([&store](const auth::Principal& p) -> Result<std::vector<IdentityPolicyText>> {
         OT_ASSIGN_OR_RETURN(auto inl, store.InlinePoliciesOf(p));
+        OT_ASSIGN_OR_RETURN(auto managed, store.ManagedPoliciesOf(p));
         std::vector<IdentityPolicyText> out;
-        out.reserve(inl.size());
-        for (auto& i : inl) out.push_back({std::move(i.policy_name), std::move(i.document)});
+        out.reserve(inl.size() + managed.size());
+        for (auto& i : inl) out.push_back({std::move(i.policy_name), std::move(i.document), ""});
+        for (auto& m : managed)
+          out.push_back({std::move(m.policy_name), std::move(m.document), std::move(m.policy_arn)});
         return out;
       }) {}
 
@@ -111,7 +114,9 @@ Result<policy::Decision> Authorizer::Decide(const auth::RequestContext& ctx,
         owned.push_back(std::move(parsed).value());
         std::string owner = p.type == auth::PrincipalType::kIAMUser ? "user " + p.user_name
                                                                      : "role " + p.role_name;
-        labels.push_back("inline policy '" + t.name + "' of " + owner);
+        labels.push_back(t.managed_arn.empty()
+                             ? "inline policy '" + t.name + "' of " + owner
+                             : "managed policy " + t.managed_arn + " attached to " + owner);
       }
       for (const auto& o : owned) set.identity.push_back(&o);
     }

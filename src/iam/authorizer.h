@@ -1,6 +1,7 @@
 // Authorizer: the one authorization entry point every service calls before
 // it acts. It gathers the caller's identity policies (an IAM user's inline
-// policies, an assumed-role session's role inline policies; the root user
+// and attached managed policies, an assumed-role session's role's inline and
+// attached managed policies; the root user
 // holds an implicit allow-all), takes the resource's own policy (bucket,
 // key or trust policy) from the caller of Authorize, and asks
 // policy::Authorize for the AWS decision (explicit deny wins, key and trust
@@ -64,10 +65,13 @@ struct AuthzCheck {
   DenyStyle style = DenyStyle::kJson;
 };
 
-// A caller's identity policy as stored: name and JSON text.
+// A caller's identity policy as stored: name and JSON text; `managed_arn`
+// is set for an attached managed policy (its default version), empty for
+// an inline one.
 struct IdentityPolicyText {
   std::string name;
   std::string document;
+  std::string managed_arn{};
 };
 
 // Returns the stored identity policies of a user or assumed-role caller.
@@ -81,7 +85,8 @@ class Authorizer {
   // No identity store: root callers hold allow-all, users and roles hold no
   // identity policy.
   Authorizer() = default;
-  // Over the IdentityStore's inline user and role policies; `store` must
+  // Over the IdentityStore's inline and attached managed user and role
+  // policies; `store` must
   // outlive the authorizer.
   explicit Authorizer(IdentityStore& store);
   // For tests: any policy source.

@@ -18,6 +18,43 @@ Status RequireAccountCaller(const auth::RequestContext& ctx) {
   return Status::Ok();
 }
 
+// PolicyArn: required, arnType's 20..2048 characters.
+Result<std::string> ReqPolicyArn(const auth::QueryParams& p) {
+  OT_ASSIGN_OR_RETURN(std::string arn, ReqParam(p, "PolicyArn"));
+  if (arn.size() < 20 || arn.size() > 2048)
+    return ValidationFailed("PolicyArn", "'" + arn + "'",
+                            "Member must have length greater than or equal to 20");
+  return arn;
+}
+
+// VersionId: v<digits>, as policyVersionIdType.
+Result<std::string> ReqVersionId(const auth::QueryParams& p) {
+  OT_ASSIGN_OR_RETURN(std::string v, ReqParam(p, "VersionId"));
+  if (v.size() < 2 || v[0] != 'v' || v.find_first_not_of("0123456789", 1) != std::string::npos)
+    return ValidationFailed("VersionId", "'" + v + "'",
+                            "Member must satisfy regular expression pattern: "
+                            "v[1-9][0-9]*(\\.[A-Za-z0-9-]*)?");
+  return v;
+}
+
+Result<bool> OptBoolParam(const auth::QueryParams& p, const std::string& name) {
+  auto v = OptParam(p, name);
+  if (!v) return false;
+  std::string lower = ToLower(*v);
+  if (lower == "true") return true;
+  if (lower == "false") return false;
+  return ValidationFailed(name, "'" + *v + "'", "Member must be a boolean");
+}
+
+OrderedJson VersionToJson(const PolicyVersionRecord& v, bool with_document) {
+  OrderedJson j = OrderedJson::object();
+  if (with_document) j["Document"] = UriEncode(v.document);
+  j["VersionId"] = v.version_id;
+  j["IsDefaultVersion"] = v.is_default;
+  j["CreateDate"] = FormatIso8601(v.created);
+  return j;
+}
+
 Result<std::string> OptPath(const auth::QueryParams& p, const std::string& member) {
   auto path = OptParam(p, member);
   if (!path) return std::string("/");
@@ -70,6 +107,21 @@ auth::QueryOps IamService::Ops() {
       {"GetRolePolicy", &IamService::GetRolePolicy, Target::kRole},
       {"DeleteRolePolicy", &IamService::DeleteRolePolicy, Target::kRole},
       {"ListRolePolicies", &IamService::ListRolePolicies, Target::kRole},
+      {"CreatePolicy", &IamService::CreatePolicy, Target::kNewPolicy},
+      {"GetPolicy", &IamService::GetPolicy, Target::kPolicy},
+      {"DeletePolicy", &IamService::DeletePolicy, Target::kPolicy},
+      {"ListPolicies", &IamService::ListPolicies, Target::kNone},
+      {"CreatePolicyVersion", &IamService::CreatePolicyVersion, Target::kPolicy},
+      {"GetPolicyVersion", &IamService::GetPolicyVersion, Target::kPolicy},
+      {"ListPolicyVersions", &IamService::ListPolicyVersions, Target::kPolicy},
+      {"DeletePolicyVersion", &IamService::DeletePolicyVersion, Target::kPolicy},
+      {"ListEntitiesForPolicy", &IamService::ListEntitiesForPolicy, Target::kPolicy},
+      {"AttachRolePolicy", &IamService::AttachRolePolicy, Target::kRole},
+      {"DetachRolePolicy", &IamService::DetachRolePolicy, Target::kRole},
+      {"ListAttachedRolePolicies", &IamService::ListAttachedRolePolicies, Target::kRole},
+      {"AttachUserPolicy", &IamService::AttachUserPolicy, Target::kUser},
+      {"DetachUserPolicy", &IamService::DetachUserPolicy, Target::kUser},
+      {"ListAttachedUserPolicies", &IamService::ListAttachedUserPolicies, Target::kUser},
       {"CreateUser", &IamService::CreateUser, Target::kUser},
       {"GetUser", &IamService::GetUser, Target::kKeyOwner},
       {"DeleteUser", &IamService::DeleteUser, Target::kUser},
@@ -133,6 +185,15 @@ std::string IamService::TargetArn(const auth::RequestContext& ctx, const auth::Q
       if (user.ok()) return user->arn;
       return IdentityStore::UserArn(account, path_of(), *name);
     }
+    case Target::kPolicy: {
+      auto arn = OptParam(p, "PolicyArn");
+      return arn && !arn->empty() ? *arn : "*";
+    }
+    case Target::kNewPolicy: {
+      auto name = OptParam(p, "PolicyName");
+      if (!name) return "*";
+      return IdentityStore::PolicyArn(account, path_of(), *name);
+    }
   }
   return "*";
 }
@@ -145,6 +206,11 @@ Status IamService::AuthorizeCall(const auth::RequestContext& ctx, const auth::Qu
   if (check.resource.empty()) return Status::Ok();  // the handler refuses the input
   check.resource_account = ctx.principal.account_id;
   check.style = DenyStyle::kQuery;
+  // Attach/Detach are about the role or user; which policy is a condition
+  // key, so a policy can limit the policies a principal may hand out.
+  if (target == Target::kRole || target == Target::kUser) {
+    if (auto arn = OptParam(p, "PolicyArn")) check.context["iam:PolicyARN"] = {*arn};
+  }
   return authorizer().Authorize(ctx, check);
 }
 
@@ -168,6 +234,22 @@ OrderedJson IamService::UserToJson(const UserRecord& user) {
   j["UserId"] = user.user_id;
   j["Arn"] = user.arn;
   j["CreateDate"] = FormatIso8601(user.created);
+  return j;
+}
+
+OrderedJson IamService::PolicyToJson(const ManagedPolicyRecord& policy) {
+  OrderedJson j = OrderedJson::object();
+  j["PolicyName"] = policy.name;
+  j["PolicyId"] = policy.policy_id;
+  j["Arn"] = policy.arn;
+  j["Path"] = policy.path;
+  j["DefaultVersionId"] = policy.default_version_id;
+  j["AttachmentCount"] = policy.attachment_count;
+  j["PermissionsBoundaryUsageCount"] = 0;
+  j["IsAttachable"] = true;
+  if (!policy.description.empty()) j["Description"] = policy.description;
+  j["CreateDate"] = FormatIso8601(policy.created);
+  j["UpdateDate"] = FormatIso8601(policy.updated);
   return j;
 }
 
@@ -314,6 +396,209 @@ Result<OrderedJson> IamService::ListUserPolicies(const auth::RequestContext& ctx
   return Page(
       p, names, [](const std::string& n) { return ToLower(n); }, "PolicyNames",
       [](const std::string& n) { return OrderedJson(n); });
+}
+
+// ---------------------------------------------------------------- managed policies
+
+Result<OrderedJson> IamService::CreatePolicy(const auth::RequestContext& ctx,
+                                             const auth::QueryParams& p) {
+  OT_ASSIGN_OR_RETURN(std::string name, ReqName(p, "PolicyName", 1, 128));
+  OT_ASSIGN_OR_RETURN(std::string path, OptPath(p, "Path"));
+  OT_ASSIGN_OR_RETURN(std::string doc, ReqParam(p, "PolicyDocument"));
+  auto desc = OptParam(p, "Description");
+  if (desc && desc->size() > 1000)
+    return ValidationFailed("Description", "'" + *desc + "'",
+                            "Member must have length less than or equal to 1000");
+  OT_ASSIGN_OR_RETURN(auto parsed, ValidatePolicyDocument(doc, PolicyKind::kIdentity));
+  (void)parsed;
+  OT_ASSIGN_OR_RETURN(
+      auto pol, store_.CreatePolicy(ctx.principal.account_id, name, path, desc.value_or(""), doc));
+  OrderedJson out = OrderedJson::object();
+  out["Policy"] = PolicyToJson(pol);
+  return out;
+}
+
+Result<OrderedJson> IamService::GetPolicy(const auth::RequestContext& ctx,
+                                          const auth::QueryParams& p) {
+  OT_ASSIGN_OR_RETURN(std::string arn, ReqPolicyArn(p));
+  OT_ASSIGN_OR_RETURN(auto pol, store_.GetPolicy(ctx.principal.account_id, arn));
+  OrderedJson out = OrderedJson::object();
+  out["Policy"] = PolicyToJson(pol);
+  return out;
+}
+
+Result<OrderedJson> IamService::DeletePolicy(const auth::RequestContext& ctx,
+                                             const auth::QueryParams& p) {
+  OT_ASSIGN_OR_RETURN(std::string arn, ReqPolicyArn(p));
+  OT_RETURN_IF_ERROR(store_.DeletePolicy(ctx.principal.account_id, arn));
+  return OrderedJson::object();
+}
+
+Result<OrderedJson> IamService::ListPolicies(const auth::RequestContext& ctx,
+                                             const auth::QueryParams& p) {
+  std::string scope = OptParam(p, "Scope").value_or("All");
+  if (scope != "All" && scope != "AWS" && scope != "Local")
+    return ValidationFailed("Scope", "'" + scope + "'",
+                            "Member must satisfy enum value set: [All, AWS, Local]");
+  OT_ASSIGN_OR_RETURN(bool only_attached, OptBoolParam(p, "OnlyAttached"));
+  std::vector<ManagedPolicyRecord> pols;
+  // There are no AWS managed policies here: Scope=AWS is always empty.
+  if (scope != "AWS") {
+    OT_ASSIGN_OR_RETURN(pols, store_.ListPolicies(ctx.principal.account_id));
+  }
+  auto prefix = OptParam(p, "PathPrefix");
+  std::erase_if(pols, [&](const ManagedPolicyRecord& m) {
+    return (prefix && !StartsWith(m.path, *prefix)) || (only_attached && m.attachment_count == 0);
+  });
+  return Page(
+      p, pols, [](const ManagedPolicyRecord& m) { return ToLower(m.name); }, "Policies",
+      PolicyToJson);
+}
+
+Result<OrderedJson> IamService::CreatePolicyVersion(const auth::RequestContext& ctx,
+                                                    const auth::QueryParams& p) {
+  OT_ASSIGN_OR_RETURN(std::string arn, ReqPolicyArn(p));
+  OT_ASSIGN_OR_RETURN(std::string doc, ReqParam(p, "PolicyDocument"));
+  OT_ASSIGN_OR_RETURN(bool set_default, OptBoolParam(p, "SetAsDefault"));
+  OT_ASSIGN_OR_RETURN(auto parsed, ValidatePolicyDocument(doc, PolicyKind::kIdentity));
+  (void)parsed;
+  OT_ASSIGN_OR_RETURN(auto v,
+                      store_.CreatePolicyVersion(ctx.principal.account_id, arn, doc, set_default));
+  OrderedJson out = OrderedJson::object();
+  out["PolicyVersion"] = VersionToJson(v, false);
+  return out;
+}
+
+Result<OrderedJson> IamService::GetPolicyVersion(const auth::RequestContext& ctx,
+                                                 const auth::QueryParams& p) {
+  OT_ASSIGN_OR_RETURN(std::string arn, ReqPolicyArn(p));
+  OT_ASSIGN_OR_RETURN(std::string version, ReqVersionId(p));
+  OT_ASSIGN_OR_RETURN(auto v, store_.GetPolicyVersion(ctx.principal.account_id, arn, version));
+  OrderedJson out = OrderedJson::object();
+  out["PolicyVersion"] = VersionToJson(v, true);
+  return out;
+}
+
+Result<OrderedJson> IamService::ListPolicyVersions(const auth::RequestContext& ctx,
+                                                   const auth::QueryParams& p) {
+  OT_ASSIGN_OR_RETURN(std::string arn, ReqPolicyArn(p));
+  OT_ASSIGN_OR_RETURN(auto versions, store_.ListPolicyVersions(ctx.principal.account_id, arn));
+  OrderedJson out = OrderedJson::object();
+  OrderedJson list = OrderedJson::array();
+  for (const auto& v : versions) list.push_back(VersionToJson(v, false));
+  out["Versions"] = std::move(list);
+  out["IsTruncated"] = false;  // at most kMaxPolicyVersions
+  return out;
+}
+
+Result<OrderedJson> IamService::DeletePolicyVersion(const auth::RequestContext& ctx,
+                                                    const auth::QueryParams& p) {
+  OT_ASSIGN_OR_RETURN(std::string arn, ReqPolicyArn(p));
+  OT_ASSIGN_OR_RETURN(std::string version, ReqVersionId(p));
+  OT_RETURN_IF_ERROR(store_.DeletePolicyVersion(ctx.principal.account_id, arn, version));
+  return OrderedJson::object();
+}
+
+Result<OrderedJson> IamService::ListEntitiesForPolicy(const auth::RequestContext& ctx,
+                                                      const auth::QueryParams& p) {
+  OT_ASSIGN_OR_RETURN(std::string arn, ReqPolicyArn(p));
+  auto filter = OptParam(p, "EntityFilter");
+  if (filter && *filter != "User" && *filter != "Role" && *filter != "Group" &&
+      *filter != "LocalManagedPolicy" && *filter != "AWSManagedPolicy")
+    return ValidationFailed("EntityFilter", "'" + *filter + "'",
+                            "Member must satisfy enum value set: [User, Role, Group, "
+                            "LocalManagedPolicy, AWSManagedPolicy]");
+  OT_ASSIGN_OR_RETURN(auto entities, store_.ListEntitiesForPolicy(ctx.principal.account_id, arn));
+  auto want = [&](const char* kind) { return !filter || *filter == kind; };
+  OrderedJson out = OrderedJson::object();
+  out["PolicyGroups"] = OrderedJson::array();  // no IAM groups here
+  OrderedJson users = OrderedJson::array();
+  if (want("User")) {
+    for (const auto& u : entities.users) {
+      OrderedJson j = OrderedJson::object();
+      j["UserName"] = u.name;
+      j["UserId"] = u.user_id;
+      users.push_back(std::move(j));
+    }
+  }
+  out["PolicyUsers"] = std::move(users);
+  OrderedJson roles = OrderedJson::array();
+  if (want("Role")) {
+    for (const auto& r : entities.roles) {
+      OrderedJson j = OrderedJson::object();
+      j["RoleName"] = r.name;
+      j["RoleId"] = r.role_id;
+      roles.push_back(std::move(j));
+    }
+  }
+  out["PolicyRoles"] = std::move(roles);
+  out["IsTruncated"] = false;
+  return out;
+}
+
+Result<OrderedJson> IamService::Attach(const auth::RequestContext& ctx, const auth::QueryParams& p,
+                                       AttachTarget target, bool attach) {
+  const bool role = target == AttachTarget::kRole;
+  OT_ASSIGN_OR_RETURN(std::string name,
+                      ReqName(p, role ? "RoleName" : "UserName", 1, role ? 64 : 128));
+  OT_ASSIGN_OR_RETURN(std::string arn, ReqPolicyArn(p));
+  if (attach) {
+    OT_RETURN_IF_ERROR(store_.AttachPolicy(ctx.principal.account_id, target, name, arn));
+  } else {
+    OT_RETURN_IF_ERROR(store_.DetachPolicy(ctx.principal.account_id, target, name, arn));
+  }
+  return OrderedJson::object();
+}
+
+Result<OrderedJson> IamService::ListAttached(const auth::RequestContext& ctx,
+                                             const auth::QueryParams& p, AttachTarget target) {
+  const bool role = target == AttachTarget::kRole;
+  OT_ASSIGN_OR_RETURN(std::string name,
+                      ReqName(p, role ? "RoleName" : "UserName", 1, role ? 64 : 128));
+  OT_ASSIGN_OR_RETURN(auto attached,
+                      store_.ListAttachedPolicies(ctx.principal.account_id, target, name));
+  if (auto prefix = OptParam(p, "PathPrefix")) {
+    // The path is the part of the ARN between "policy" and the name.
+    std::erase_if(attached, [&](const AttachedPolicy& a) {
+      size_t at = a.policy_arn.find(":policy");
+      std::string path = at == std::string::npos ? "" : a.policy_arn.substr(at + 7);
+      return !StartsWith(path, *prefix);
+    });
+  }
+  return Page(
+      p, attached, [](const AttachedPolicy& a) { return ToLower(a.policy_name); },
+      "AttachedPolicies",
+      [](const AttachedPolicy& a) {
+        OrderedJson j = OrderedJson::object();
+        j["PolicyName"] = a.policy_name;
+        j["PolicyArn"] = a.policy_arn;
+        return j;
+      });
+}
+
+Result<OrderedJson> IamService::AttachRolePolicy(const auth::RequestContext& ctx,
+                                                 const auth::QueryParams& p) {
+  return Attach(ctx, p, AttachTarget::kRole, true);
+}
+Result<OrderedJson> IamService::DetachRolePolicy(const auth::RequestContext& ctx,
+                                                 const auth::QueryParams& p) {
+  return Attach(ctx, p, AttachTarget::kRole, false);
+}
+Result<OrderedJson> IamService::ListAttachedRolePolicies(const auth::RequestContext& ctx,
+                                                         const auth::QueryParams& p) {
+  return ListAttached(ctx, p, AttachTarget::kRole);
+}
+Result<OrderedJson> IamService::AttachUserPolicy(const auth::RequestContext& ctx,
+                                                 const auth::QueryParams& p) {
+  return Attach(ctx, p, AttachTarget::kUser, true);
+}
+Result<OrderedJson> IamService::DetachUserPolicy(const auth::RequestContext& ctx,
+                                                 const auth::QueryParams& p) {
+  return Attach(ctx, p, AttachTarget::kUser, false);
+}
+Result<OrderedJson> IamService::ListAttachedUserPolicies(const auth::RequestContext& ctx,
+                                                         const auth::QueryParams& p) {
+  return ListAttached(ctx, p, AttachTarget::kUser);
 }
 
 // ---------------------------------------------------------------- users

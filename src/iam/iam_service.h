@@ -1,10 +1,13 @@
 // IamService: the IAM operations orgtrail serves over the Query protocol
 // (namespace https://iam.amazonaws.com/doc/2010-05-08/): roles and their
-// trust policies, inline role and user policies, users and access keys.
+// trust policies, inline role and user policies, customer managed policies
+// (with versions, attached to roles and users), users and access keys.
 // Every call is scoped to the caller's account (ctx.principal.account_id): a
 // principal never sees or changes another account's IAM. Every call is
-// authorized by the Authorizer as iam:<Operation> on the role or user ARN it
-// is about ("*" for the List operations), against the caller's identity
+// authorized by the Authorizer as iam:<Operation> on the role, user or
+// managed-policy ARN it is about ("*" for ListRoles/ListUsers/ListPolicies;
+// Attach/Detach on the role or user, with iam:PolicyARN in the request
+// context, as AWS), against the caller's identity
 // policies (root: implicit allow-all); denials answer AccessDenied (403).
 // Policy documents in responses are RFC 3986 percent-encoded, as AWS sends
 // them. Ops() hands the operation table to api/.
@@ -48,6 +51,23 @@ class IamService {
   Result<OrderedJson> GetUserPolicy(const auth::RequestContext&, const auth::QueryParams&);
   Result<OrderedJson> DeleteUserPolicy(const auth::RequestContext&, const auth::QueryParams&);
   Result<OrderedJson> ListUserPolicies(const auth::RequestContext&, const auth::QueryParams&);
+  Result<OrderedJson> CreatePolicy(const auth::RequestContext&, const auth::QueryParams&);
+  Result<OrderedJson> GetPolicy(const auth::RequestContext&, const auth::QueryParams&);
+  Result<OrderedJson> DeletePolicy(const auth::RequestContext&, const auth::QueryParams&);
+  Result<OrderedJson> ListPolicies(const auth::RequestContext&, const auth::QueryParams&);
+  Result<OrderedJson> CreatePolicyVersion(const auth::RequestContext&, const auth::QueryParams&);
+  Result<OrderedJson> GetPolicyVersion(const auth::RequestContext&, const auth::QueryParams&);
+  Result<OrderedJson> ListPolicyVersions(const auth::RequestContext&, const auth::QueryParams&);
+  Result<OrderedJson> DeletePolicyVersion(const auth::RequestContext&, const auth::QueryParams&);
+  Result<OrderedJson> ListEntitiesForPolicy(const auth::RequestContext&, const auth::QueryParams&);
+  Result<OrderedJson> AttachRolePolicy(const auth::RequestContext&, const auth::QueryParams&);
+  Result<OrderedJson> DetachRolePolicy(const auth::RequestContext&, const auth::QueryParams&);
+  Result<OrderedJson> ListAttachedRolePolicies(const auth::RequestContext&,
+                                               const auth::QueryParams&);
+  Result<OrderedJson> AttachUserPolicy(const auth::RequestContext&, const auth::QueryParams&);
+  Result<OrderedJson> DetachUserPolicy(const auth::RequestContext&, const auth::QueryParams&);
+  Result<OrderedJson> ListAttachedUserPolicies(const auth::RequestContext&,
+                                               const auth::QueryParams&);
   Result<OrderedJson> CreateUser(const auth::RequestContext&, const auth::QueryParams&);
   Result<OrderedJson> GetUser(const auth::RequestContext&, const auth::QueryParams&);
   Result<OrderedJson> DeleteUser(const auth::RequestContext&, const auth::QueryParams&);
@@ -60,11 +80,14 @@ class IamService {
   // Role/user as the IAM model's Role/User structures.
   static OrderedJson RoleToJson(const RoleRecord& role);
   static OrderedJson UserToJson(const UserRecord& user);
+  // A managed policy as the IAM model's Policy structure.
+  static OrderedJson PolicyToJson(const ManagedPolicyRecord& policy);
 
  private:
   // What an operation's resource ARN names: nothing ("*"), the RoleName's
-  // role, the UserName's user, or the UserName's user else the caller.
-  enum class Target { kNone, kRole, kUser, kKeyOwner };
+  // role, the UserName's user, the UserName's user else the caller, the
+  // PolicyArn's policy, or the policy PolicyName/Path would create.
+  enum class Target { kNone, kRole, kUser, kKeyOwner, kPolicy, kNewPolicy };
   std::string TargetArn(const auth::RequestContext& ctx, const auth::QueryParams& p,
                         Target target);
   Status AuthorizeCall(const auth::RequestContext& ctx, const auth::QueryParams& p,
@@ -74,6 +97,10 @@ class IamService {
   // The user a key operation is about: UserName if given, else the caller
   // (root -> "", IAM user -> its name); an assumed role must name a user.
   Result<std::string> KeyOwner(const auth::RequestContext& ctx, const auth::QueryParams& params);
+  Result<OrderedJson> Attach(const auth::RequestContext& ctx, const auth::QueryParams& p,
+                             AttachTarget target, bool attach);
+  Result<OrderedJson> ListAttached(const auth::RequestContext& ctx, const auth::QueryParams& p,
+                                   AttachTarget target);
 
   IdentityStore& store_;
   const Clock& clock_;

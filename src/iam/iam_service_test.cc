@@ -227,5 +227,153 @@ TEST_F(IamServiceTest, AssumedRoleMustNameUserForKeys) {
   EXPECT_EQ(Code("GetUser", ctx, {}), "ValidationError");
 }
 
+constexpr char kListKeys[] =
+    R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kms:ListKeys","Resource":"*"}]})";
+
+TEST_F(IamServiceTest, ManagedPolicyLifecycle) {
+  auto c = Call("CreatePolicy", a_,
+                {{"PolicyName", "ListKeys"},
+                 {"Path", "/ops/"},
+                 {"PolicyDocument", kListKeys},
+                 {"Description", "list keys"}});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  const auto& pol = (*c)["Policy"];
+  const std::string arn = "arn:aws:iam::111122223333:policy/ops/ListKeys";
+  EXPECT_EQ(pol["Arn"], arn);
+  EXPECT_EQ(pol["DefaultVersionId"], "v1");
+  EXPECT_EQ(pol["AttachmentCount"], 0);
+  std::string id = pol["PolicyId"];
+  EXPECT_EQ(id.size(), 21u);
+  EXPECT_EQ(id.rfind("ANPA", 0), 0u);
+
+  EXPECT_EQ(Code("CreatePolicy", a_, {{"PolicyName", "listkeys"}, {"PolicyDocument", kListKeys}}),
+            "EntityAlreadyExists");
+  EXPECT_EQ(Code("CreatePolicy", a_, {{"PolicyName", "Bad"}, {"PolicyDocument", kTrust}}),
+            "MalformedPolicyDocument");
+  EXPECT_EQ(Code("CreatePolicy", a_, {{"PolicyName", "Bad"}, {"PolicyDocument", "{"}}),
+            "MalformedPolicyDocument");
+  EXPECT_EQ(Code("GetPolicy", a_, {{"PolicyArn", arn + "x"}}), "NoSuchEntity");
+  // Another account neither sees nor attaches it.
+  EXPECT_EQ(Code("GetPolicy", b_, {{"PolicyArn", arn}}), "NoSuchEntity");
+  auto lb = Call("ListPolicies", b_, {{"Scope", "Local"}});
+  ASSERT_TRUE(lb.ok());
+  EXPECT_TRUE((*lb)["Policies"].empty());
+
+  auto v = Call("GetPolicyVersion", a_, {{"PolicyArn", arn}, {"VersionId", "v1"}});
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  EXPECT_EQ(*UriDecode((*v)["PolicyVersion"]["Document"].get<std::string>()), kListKeys);
+  EXPECT_EQ((*v)["PolicyVersion"]["IsDefaultVersion"], true);
+  EXPECT_EQ(Code("GetPolicyVersion", a_, {{"PolicyArn", arn}, {"VersionId", "v9"}}),
+            "NoSuchEntity");
+
+  ASSERT_EQ(Code("CreateRole", a_, {{"RoleName", "R"}, {"AssumeRolePolicyDocument", kTrust}}),
+            "OK");
+  ASSERT_EQ(Code("CreateUser", a_, {{"UserName", "u"}}), "OK");
+  EXPECT_EQ(Code("AttachRolePolicy", a_, {{"RoleName", "Nope"}, {"PolicyArn", arn}}),
+            "NoSuchEntity");
+  ASSERT_EQ(Code("AttachRolePolicy", a_, {{"RoleName", "R"}, {"PolicyArn", arn}}), "OK");
+  ASSERT_EQ(Code("AttachRolePolicy", a_, {{"RoleName", "R"}, {"PolicyArn", arn}}), "OK");
+  ASSERT_EQ(Code("AttachUserPolicy", a_, {{"UserName", "u"}, {"PolicyArn", arn}}), "OK");
+  auto la = Call("ListAttachedRolePolicies", a_, {{"RoleName", "R"}});
+  ASSERT_TRUE(la.ok());
+  ASSERT_EQ((*la)["AttachedPolicies"].size(), 1u);
+  EXPECT_EQ((*la)["AttachedPolicies"][0]["PolicyArn"], arn);
+  EXPECT_EQ((*la)["AttachedPolicies"][0]["PolicyName"], "ListKeys");
+  auto lu = Call("ListAttachedUserPolicies", a_, {{"UserName", "u"}});
+  ASSERT_TRUE(lu.ok());
+  EXPECT_EQ((*lu)["AttachedPolicies"].size(), 1u);
+  auto g = Call("GetPolicy", a_, {{"PolicyArn", arn}});
+  ASSERT_TRUE(g.ok());
+  EXPECT_EQ((*g)["Policy"]["AttachmentCount"], 2);
+  auto only = Call("ListPolicies", a_, {{"Scope", "Local"}, {"OnlyAttached", "true"}});
+  ASSERT_TRUE(only.ok());
+  EXPECT_EQ((*only)["Policies"].size(), 1u);
+  auto aws = Call("ListPolicies", a_, {{"Scope", "AWS"}});
+  ASSERT_TRUE(aws.ok());
+  EXPECT_TRUE((*aws)["Policies"].empty());
+
+  auto ents = Call("ListEntitiesForPolicy", a_, {{"PolicyArn", arn}});
+  ASSERT_TRUE(ents.ok()) << ents.status().ToString();
+  ASSERT_EQ((*ents)["PolicyRoles"].size(), 1u);
+  EXPECT_EQ((*ents)["PolicyRoles"][0]["RoleName"], "R");
+  ASSERT_EQ((*ents)["PolicyUsers"].size(), 1u);
+  EXPECT_EQ((*ents)["PolicyUsers"][0]["UserName"], "u");
+  auto only_roles =
+      Call("ListEntitiesForPolicy", a_, {{"PolicyArn", arn}, {"EntityFilter", "Role"}});
+  ASSERT_TRUE(only_roles.ok());
+  EXPECT_TRUE((*only_roles)["PolicyUsers"].empty());
+
+  // Attached: neither the policy nor the role/user can go.
+  EXPECT_EQ(Code("DeletePolicy", a_, {{"PolicyArn", arn}}), "DeleteConflict");
+  EXPECT_EQ(Code("DeleteRole", a_, {{"RoleName", "R"}}), "DeleteConflict");
+  EXPECT_EQ(Code("DeleteUser", a_, {{"UserName", "u"}}), "DeleteConflict");
+
+  // Versions: a new default, the old one deletable, the default not.
+  auto nv = Call("CreatePolicyVersion", a_,
+                 {{"PolicyArn", arn}, {"PolicyDocument", kListKeys}, {"SetAsDefault", "true"}});
+  ASSERT_TRUE(nv.ok()) << nv.status().ToString();
+  EXPECT_EQ((*nv)["PolicyVersion"]["VersionId"], "v2");
+  EXPECT_EQ(Code("DeletePolicyVersion", a_, {{"PolicyArn", arn}, {"VersionId", "v2"}}),
+            "DeleteConflict");
+  auto lv = Call("ListPolicyVersions", a_, {{"PolicyArn", arn}});
+  ASSERT_TRUE(lv.ok());
+  EXPECT_EQ((*lv)["Versions"].size(), 2u);
+  EXPECT_EQ(Code("DeletePolicyVersion", a_, {{"PolicyArn", arn}, {"VersionId", "v1"}}), "OK");
+
+  EXPECT_EQ(Code("DetachRolePolicy", a_, {{"RoleName", "R"}, {"PolicyArn", arn}}), "OK");
+  EXPECT_EQ(Code("DetachRolePolicy", a_, {{"RoleName", "R"}, {"PolicyArn", arn}}), "NoSuchEntity");
+  EXPECT_EQ(Code("DetachUserPolicy", a_, {{"UserName", "u"}, {"PolicyArn", arn}}), "OK");
+  EXPECT_EQ(Code("DeleteRole", a_, {{"RoleName", "R"}}), "OK");
+  EXPECT_EQ(Code("DeletePolicy", a_, {{"PolicyArn", arn}}), "OK");
+  EXPECT_EQ(Code("GetPolicy", a_, {{"PolicyArn", arn}}), "NoSuchEntity");
+}
+
+TEST_F(IamServiceTest, AttachedManagedPolicyAuthorizesRoleSessions) {
+  ASSERT_EQ(Code("CreatePolicy", a_, {{"PolicyName", "ListKeys"}, {"PolicyDocument", kListKeys}}),
+            "OK");
+  const std::string arn = "arn:aws:iam::111122223333:policy/ListKeys";
+  RoleSpec spec{kA, "R", "/", kTrust, "", 3600};
+  auto role = w_.store->CreateRole(spec);
+  ASSERT_TRUE(role.ok());
+  auto session = w_.store->CreateSession(*role, "s", std::chrono::seconds(900));
+  ASSERT_TRUE(session.ok());
+  auto ctx = w_.Context(session->principal);
+  AuthzCheck list_keys;
+  list_keys.action = "kms:ListKeys";
+  list_keys.resource = "*";
+  AuthzCheck other = list_keys;
+  other.action = "kms:CreateKey";
+
+  EXPECT_FALSE(authz_.Authorize(ctx, list_keys).ok());  // no policy at all yet
+  ASSERT_EQ(Code("AttachRolePolicy", a_, {{"RoleName", "R"}, {"PolicyArn", arn}}), "OK");
+  EXPECT_TRUE(authz_.Authorize(ctx, list_keys).ok());
+  Status denied = authz_.Authorize(ctx, other);
+  EXPECT_EQ(denied.code(), "AccessDeniedException");
+  // The session may not manage IAM either: only kms:ListKeys was granted.
+  EXPECT_EQ(Code("DetachRolePolicy", ctx, {{"RoleName", "R"}, {"PolicyArn", arn}}), "AccessDenied");
+  ASSERT_EQ(Code("DetachRolePolicy", a_, {{"RoleName", "R"}, {"PolicyArn", arn}}), "OK");
+  EXPECT_FALSE(authz_.Authorize(ctx, list_keys).ok());
+}
+
+TEST_F(IamServiceTest, AttachedManagedPolicyAuthorizesUsersAndNamesItInDenials) {
+  const std::string deny =
+      R"({"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"iam:CreatePolicy","Resource":"*"},)"
+      R"({"Effect":"Allow","Action":"iam:*","Resource":"*"}]})";
+  ASSERT_EQ(Code("CreatePolicy", a_, {{"PolicyName", "NoCreate"}, {"PolicyDocument", deny}}), "OK");
+  ASSERT_EQ(Code("CreateUser", a_, {{"UserName", "u"}}), "OK");
+  ASSERT_EQ(Code("AttachUserPolicy", a_,
+                 {{"UserName", "u"}, {"PolicyArn", "arn:aws:iam::111122223333:policy/NoCreate"}}),
+            "OK");
+  auto key = w_.store->CreateAccessKey(kA, "u");
+  ASSERT_TRUE(key.ok());
+  auto ctx = w_.Context(w_.store->FindCredential(key->key.access_key_id)->principal);
+  EXPECT_EQ(Code("ListRoles", ctx, {}), "OK");
+  auto r = Call("CreatePolicy", ctx, {{"PolicyName", "X"}, {"PolicyDocument", kListKeys}});
+  EXPECT_EQ(r.status().code(), "AccessDenied");
+  EXPECT_NE(r.status().message().find("arn:aws:iam::111122223333:policy/NoCreate"),
+            std::string::npos)
+      << r.status().message();
+}
+
 }  // namespace
 }  // namespace orgtrail::iam

@@ -40,6 +40,19 @@ CREATE TABLE IF NOT EXISTS iam_user_policies (
   account TEXT NOT NULL, user_key TEXT NOT NULL, policy_key TEXT NOT NULL,
   policy_name TEXT NOT NULL, document TEXT NOT NULL,
   PRIMARY KEY (account, user_key, policy_key));
+CREATE TABLE IF NOT EXISTS iam_policies (
+  account TEXT NOT NULL, name_key TEXT NOT NULL, name TEXT NOT NULL, id TEXT NOT NULL UNIQUE,
+  arn TEXT NOT NULL UNIQUE, path TEXT NOT NULL, description TEXT NOT NULL,
+  default_version TEXT NOT NULL, next_version INTEGER NOT NULL, created INTEGER NOT NULL,
+  updated INTEGER NOT NULL, PRIMARY KEY (account, name_key));
+CREATE TABLE IF NOT EXISTS iam_policy_versions (
+  policy_id TEXT NOT NULL, version TEXT NOT NULL, document TEXT NOT NULL,
+  created INTEGER NOT NULL, PRIMARY KEY (policy_id, version));
+CREATE TABLE IF NOT EXISTS iam_policy_attachments (
+  account TEXT NOT NULL, policy_id TEXT NOT NULL, target TEXT NOT NULL, entity_key TEXT NOT NULL,
+  PRIMARY KEY (account, policy_id, target, entity_key));
+CREATE INDEX IF NOT EXISTS iam_policy_attachments_entity
+  ON iam_policy_attachments (account, target, entity_key);
 CREATE TABLE IF NOT EXISTS iam_sessions (
   id TEXT PRIMARY KEY, account TEXT NOT NULL, secret_sealed BLOB NOT NULL,
   session_token TEXT NOT NULL, role_arn TEXT NOT NULL, role_id TEXT NOT NULL,
@@ -96,6 +109,33 @@ constexpr char kRoleCols[] =
     "account, name, id, arn, path, assume_role_policy_document, description, "
     "max_session_duration, created";
 
+// Attachment count is derived, so it can never drift from the attachments.
+constexpr char kPolicyCols[] =
+    "p.account, p.name, p.id, p.arn, p.path, p.description, p.default_version, "
+    "(SELECT COUNT(*) FROM iam_policy_attachments a WHERE a.policy_id = p.id), p.created, "
+    "p.updated";
+
+ManagedPolicyRecord PolicyFromRow(const Row& r) {
+  ManagedPolicyRecord m;
+  m.account_id = AsString(r[0]);
+  m.name = AsString(r[1]);
+  m.policy_id = AsString(r[2]);
+  m.arn = AsString(r[3]);
+  m.path = AsString(r[4]);
+  m.description = AsString(r[5]);
+  m.default_version_id = AsString(r[6]);
+  m.attachment_count = AsInt(r[7]);
+  m.created = FromNanos(AsInt(r[8]));
+  m.updated = FromNanos(AsInt(r[9]));
+  return m;
+}
+
+const char* TargetName(AttachTarget t) { return t == AttachTarget::kRole ? "role" : "user"; }
+
+Status NoSuchPolicy(const std::string& arn) {
+  return NoSuchEntity("Policy " + arn + " does not exist or is not attachable.");
+}
+
 bool IsWordChar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
 }
@@ -136,6 +176,10 @@ std::string IdentityStore::UserArn(const std::string& account_id, const std::str
 std::string IdentityStore::RoleArn(const std::string& account_id, const std::string& path,
                                    const std::string& name) {
   return "arn:aws:iam::" + account_id + ":role" + (path.empty() ? "/" : path) + name;
+}
+std::string IdentityStore::PolicyArn(const std::string& account_id, const std::string& path,
+                                     const std::string& name) {
+  return "arn:aws:iam::" + account_id + ":policy" + (path.empty() ? "/" : path) + name;
 }
 std::string IdentityStore::AssumedRoleArn(const std::string& account_id,
                                           const std::string& role_name,
@@ -267,6 +311,10 @@ Status IdentityStore::DeleteUser(const std::string& account_id, const std::strin
                                            {account_id, ToLower(name)}));
   if (!pols.empty())
     return Status::Error("DeleteConflict", "Cannot delete entity, must delete policies first.",
+                         409);
+  OT_ASSIGN_OR_RETURN(auto attached, ListAttachedPolicies(account_id, AttachTarget::kUser, name));
+  if (!attached.empty())
+    return Status::Error("DeleteConflict", "Cannot delete entity, must detach all policies first.",
                          409);
   OT_ASSIGN_OR_RETURN(auto n, db_.Exec("DELETE FROM iam_users WHERE account = ?1 AND name_key = ?2",
                                        {account_id, ToLower(name)}));
@@ -432,6 +480,10 @@ Status IdentityStore::DeleteRole(const std::string& account_id, const std::strin
   if (!pols.empty())
     return Status::Error("DeleteConflict", "Cannot delete entity, must delete policies first.",
                          409);
+  OT_ASSIGN_OR_RETURN(auto attached, ListAttachedPolicies(account_id, AttachTarget::kRole, name));
+  if (!attached.empty())
+    return Status::Error("DeleteConflict", "Cannot delete entity, must detach all policies first.",
+                         409);
   OT_ASSIGN_OR_RETURN(auto n, db_.Exec("DELETE FROM iam_roles WHERE account = ?1 AND name_key = ?2",
                                        {account_id, ToLower(name)}));
   if (n == 0) return NoSuchEntity("The role with name " + name + " cannot be found.");
@@ -590,6 +642,277 @@ Result<std::vector<InlinePolicy>> IdentityStore::InlinePoliciesOf(const auth::Pr
   }
   OT_ASSIGN_OR_RETURN(auto rows, db_.Query(sql, {p.account_id, ToLower(owner)}));
   for (const auto& r : rows) out.push_back(InlinePolicy{AsString(r[0]), AsString(r[1])});
+  return out;
+}
+
+// ---------------------------------------------------------------- managed policies
+
+Result<ManagedPolicyRecord> IdentityStore::CreatePolicy(const std::string& account_id,
+                                                        const std::string& name,
+                                                        const std::string& path,
+                                                        const std::string& description,
+                                                        const std::string& document) {
+  OT_RETURN_IF_ERROR(init_status_);
+  std::lock_guard<std::recursive_mutex> l(db_.mutex());
+  OT_RETURN_IF_ERROR(RequireAccount(account_id));
+  ManagedPolicyRecord m;
+  m.account_id = account_id;
+  m.name = name;
+  m.policy_id = NewUniqueId("ANPA");
+  m.path = path.empty() ? "/" : path;
+  m.arn = PolicyArn(account_id, m.path, name);
+  m.description = description;
+  m.default_version_id = "v1";
+  m.created = m.updated = clock_.Now();
+  auto r = db_.Exec(
+      "INSERT INTO iam_policies (account, name_key, name, id, arn, path, description, "
+      "default_version, next_version, created, updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+      "?8, 2, ?9, ?9)",
+      {account_id, ToLower(name), name, m.policy_id, m.arn, m.path, description,
+       m.default_version_id, ToNanos(m.created)});
+  if (!r.ok()) {
+    if (IsConflict(r.status()))
+      return Status::Error("EntityAlreadyExists",
+                           "A policy called " + name +
+                               " already exists. Duplicate names are not "
+                               "allowed.",
+                           409);
+    return r.status();
+  }
+  auto v = db_.Exec(
+      "INSERT INTO iam_policy_versions (policy_id, version, document, created) VALUES (?1, ?2, "
+      "?3, ?4)",
+      // Bound, not a SQL literal: the Db binds strings as blobs, and a
+      // text 'v1' would never equal a bound "v1".
+      {m.policy_id, m.default_version_id, document, ToNanos(m.created)});
+  if (!v.ok()) {
+    // No policy without a default version: undo the first insert.
+    (void)db_.Exec("DELETE FROM iam_policies WHERE id = ?1", {m.policy_id});
+    return v.status();
+  }
+  return m;
+}
+
+Result<ManagedPolicyRecord> IdentityStore::GetPolicy(const std::string& account_id,
+                                                     const std::string& arn) {
+  OT_RETURN_IF_ERROR(init_status_);
+  OT_ASSIGN_OR_RETURN(auto rows, db_.Query(std::string("SELECT ") + kPolicyCols +
+                                               " FROM iam_policies p WHERE p.account = ?1 AND "
+                                               "p.arn = ?2",
+                                           {account_id, arn}));
+  if (rows.empty()) return NoSuchPolicy(arn);
+  return PolicyFromRow(rows[0]);
+}
+
+Result<std::vector<ManagedPolicyRecord>> IdentityStore::ListPolicies(
+    const std::string& account_id) {
+  OT_RETURN_IF_ERROR(init_status_);
+  OT_ASSIGN_OR_RETURN(auto rows, db_.Query(std::string("SELECT ") + kPolicyCols +
+                                               " FROM iam_policies p WHERE p.account = ?1 "
+                                               "ORDER BY p.name_key",
+                                           {account_id}));
+  std::vector<ManagedPolicyRecord> out;
+  for (const auto& r : rows) out.push_back(PolicyFromRow(r));
+  return out;
+}
+
+Status IdentityStore::DeletePolicy(const std::string& account_id, const std::string& arn) {
+  OT_RETURN_IF_ERROR(init_status_);
+  std::lock_guard<std::recursive_mutex> l(db_.mutex());
+  OT_ASSIGN_OR_RETURN(auto pol, GetPolicy(account_id, arn));
+  if (pol.attachment_count > 0)
+    return Status::Error("DeleteConflict", "Cannot delete a policy attached to entities.", 409);
+  OT_ASSIGN_OR_RETURN(auto versions, db_.Query("SELECT COUNT(*) FROM iam_policy_versions WHERE "
+                                               "policy_id = ?1",
+                                               {pol.policy_id}));
+  if (AsInt(versions[0][0]) > 1)
+    return Status::Error("DeleteConflict",
+                         "This policy has more than one version. Before you delete a policy, you "
+                         "must delete the policy's versions. The default version is deleted with "
+                         "the policy.",
+                         409);
+  OT_ASSIGN_OR_RETURN(
+      auto n, db_.Exec("DELETE FROM iam_policy_versions WHERE policy_id = ?1", {pol.policy_id}));
+  OT_ASSIGN_OR_RETURN(n, db_.Exec("DELETE FROM iam_policies WHERE id = ?1", {pol.policy_id}));
+  if (n == 0) return NoSuchPolicy(arn);
+  return Status::Ok();
+}
+
+Result<PolicyVersionRecord> IdentityStore::CreatePolicyVersion(const std::string& account_id,
+                                                               const std::string& arn,
+                                                               const std::string& document,
+                                                               bool set_default) {
+  OT_RETURN_IF_ERROR(init_status_);
+  std::lock_guard<std::recursive_mutex> l(db_.mutex());
+  OT_ASSIGN_OR_RETURN(auto pol, GetPolicy(account_id, arn));
+  OT_ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT (SELECT COUNT(*) FROM iam_policy_versions "
+                                           "WHERE policy_id = ?1), next_version FROM "
+                                           "iam_policies WHERE id = ?1",
+                                           {pol.policy_id}));
+  if (rows.empty()) return NoSuchPolicy(arn);
+  if (AsInt(rows[0][0]) >= kMaxPolicyVersions)
+    return Status::Error("LimitExceeded",
+                         "A managed policy can have up to " + std::to_string(kMaxPolicyVersions) +
+                             " versions. Before you create a new version, you must delete an "
+                             "existing version.",
+                         409);
+  int64_t next = AsInt(rows[0][1]);
+  PolicyVersionRecord v{"v" + std::to_string(next), document, set_default, clock_.Now()};
+  OT_ASSIGN_OR_RETURN(auto n,
+                      db_.Exec("INSERT INTO iam_policy_versions (policy_id, version, "
+                               "document, created) VALUES (?1, ?2, ?3, ?4)",
+                               {pol.policy_id, v.version_id, document, ToNanos(v.created)}));
+  OT_ASSIGN_OR_RETURN(n, db_.Exec("UPDATE iam_policies SET next_version = ?2, updated = ?3, "
+                                  "default_version = CASE WHEN ?4 = 1 THEN ?5 ELSE "
+                                  "default_version END WHERE id = ?1",
+                                  {pol.policy_id, next + 1, ToNanos(v.created),
+                                   int64_t{set_default ? 1 : 0}, v.version_id}));
+  (void)n;
+  return v;
+}
+
+Result<PolicyVersionRecord> IdentityStore::GetPolicyVersion(const std::string& account_id,
+                                                            const std::string& arn,
+                                                            const std::string& version_id) {
+  OT_RETURN_IF_ERROR(init_status_);
+  OT_ASSIGN_OR_RETURN(auto pol, GetPolicy(account_id, arn));
+  OT_ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT version, document, created FROM "
+                                           "iam_policy_versions WHERE policy_id = ?1 AND "
+                                           "version = ?2",
+                                           {pol.policy_id, version_id}));
+  if (rows.empty())
+    return NoSuchEntity("Policy " + arn + " version " + version_id +
+                        " does not exist or is not attachable.");
+  return PolicyVersionRecord{AsString(rows[0][0]), AsString(rows[0][1]),
+                             AsString(rows[0][0]) == pol.default_version_id,
+                             FromNanos(AsInt(rows[0][2]))};
+}
+
+Result<std::vector<PolicyVersionRecord>> IdentityStore::ListPolicyVersions(
+    const std::string& account_id, const std::string& arn) {
+  OT_RETURN_IF_ERROR(init_status_);
+  OT_ASSIGN_OR_RETURN(auto pol, GetPolicy(account_id, arn));
+  OT_ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT version, document, created FROM "
+                                           "iam_policy_versions WHERE policy_id = ?1 ORDER BY "
+                                           "created DESC, rowid DESC",
+                                           {pol.policy_id}));
+  std::vector<PolicyVersionRecord> out;
+  for (const auto& r : rows)
+    out.push_back(PolicyVersionRecord{AsString(r[0]), AsString(r[1]),
+                                      AsString(r[0]) == pol.default_version_id,
+                                      FromNanos(AsInt(r[2]))});
+  return out;
+}
+
+Status IdentityStore::DeletePolicyVersion(const std::string& account_id, const std::string& arn,
+                                          const std::string& version_id) {
+  OT_RETURN_IF_ERROR(init_status_);
+  std::lock_guard<std::recursive_mutex> l(db_.mutex());
+  OT_ASSIGN_OR_RETURN(auto pol, GetPolicy(account_id, arn));
+  if (version_id == pol.default_version_id)
+    return Status::Error("DeleteConflict", "Cannot delete the default version of a policy.", 409);
+  OT_ASSIGN_OR_RETURN(auto n, db_.Exec("DELETE FROM iam_policy_versions WHERE policy_id = ?1 AND "
+                                       "version = ?2",
+                                       {pol.policy_id, version_id}));
+  if (n == 0)
+    return NoSuchEntity("Policy " + arn + " version " + version_id +
+                        " does not exist or is not attachable.");
+  return Status::Ok();
+}
+
+Status IdentityStore::AttachPolicy(const std::string& account_id, AttachTarget target,
+                                   const std::string& entity_name, const std::string& arn) {
+  OT_RETURN_IF_ERROR(init_status_);
+  std::lock_guard<std::recursive_mutex> l(db_.mutex());
+  OT_RETURN_IF_ERROR(target == AttachTarget::kRole ? RequireRole(account_id, entity_name)
+                                                   : RequireUser(account_id, entity_name));
+  OT_ASSIGN_OR_RETURN(auto pol, GetPolicy(account_id, arn));
+  OT_ASSIGN_OR_RETURN(
+      auto n, db_.Exec("INSERT OR IGNORE INTO iam_policy_attachments (account, "
+                       "policy_id, target, entity_key) VALUES (?1, ?2, ?3, ?4)",
+                       {account_id, pol.policy_id, TargetName(target), ToLower(entity_name)}));
+  (void)n;
+  return Status::Ok();
+}
+
+Status IdentityStore::DetachPolicy(const std::string& account_id, AttachTarget target,
+                                   const std::string& entity_name, const std::string& arn) {
+  OT_RETURN_IF_ERROR(init_status_);
+  std::lock_guard<std::recursive_mutex> l(db_.mutex());
+  OT_RETURN_IF_ERROR(target == AttachTarget::kRole ? RequireRole(account_id, entity_name)
+                                                   : RequireUser(account_id, entity_name));
+  OT_ASSIGN_OR_RETURN(auto pol, GetPolicy(account_id, arn));
+  OT_ASSIGN_OR_RETURN(
+      auto n, db_.Exec("DELETE FROM iam_policy_attachments WHERE account = ?1 AND "
+                       "policy_id = ?2 AND target = ?3 AND entity_key = ?4",
+                       {account_id, pol.policy_id, TargetName(target), ToLower(entity_name)}));
+  if (n == 0) return NoSuchEntity("Policy " + arn + " was not found.");
+  return Status::Ok();
+}
+
+Result<std::vector<AttachedPolicy>> IdentityStore::ListAttachedPolicies(
+    const std::string& account_id, AttachTarget target, const std::string& entity_name) {
+  OT_RETURN_IF_ERROR(init_status_);
+  OT_RETURN_IF_ERROR(target == AttachTarget::kRole ? RequireRole(account_id, entity_name)
+                                                   : RequireUser(account_id, entity_name));
+  OT_ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT p.name, p.arn FROM iam_policy_attachments a "
+                                           "JOIN iam_policies p ON p.id = a.policy_id WHERE "
+                                           "a.account = ?1 AND a.target = ?2 AND "
+                                           "a.entity_key = ?3 ORDER BY p.name_key",
+                                           {account_id, TargetName(target), ToLower(entity_name)}));
+  std::vector<AttachedPolicy> out;
+  for (const auto& r : rows) out.push_back(AttachedPolicy{AsString(r[0]), AsString(r[1])});
+  return out;
+}
+
+Result<PolicyEntities> IdentityStore::ListEntitiesForPolicy(const std::string& account_id,
+                                                            const std::string& arn) {
+  OT_RETURN_IF_ERROR(init_status_);
+  OT_ASSIGN_OR_RETURN(auto pol, GetPolicy(account_id, arn));
+  PolicyEntities out;
+  OT_ASSIGN_OR_RETURN(auto roles,
+                      db_.Query(std::string("SELECT ") + kRoleCols +
+                                    " FROM iam_roles WHERE account = ?1 AND "
+                                    "name_key IN (SELECT entity_key FROM "
+                                    "iam_policy_attachments WHERE policy_id = ?2 AND "
+                                    "target = ?3) ORDER BY name_key",
+                                {account_id, pol.policy_id, TargetName(AttachTarget::kRole)}));
+  for (const auto& r : roles) out.roles.push_back(RoleFromRow(r));
+  OT_ASSIGN_OR_RETURN(auto users,
+                      db_.Query(std::string("SELECT ") + kUserCols +
+                                    " FROM iam_users WHERE account = ?1 AND "
+                                    "name_key IN (SELECT entity_key FROM "
+                                    "iam_policy_attachments WHERE policy_id = ?2 AND "
+                                    "target = ?3) ORDER BY name_key",
+                                {account_id, pol.policy_id, TargetName(AttachTarget::kUser)}));
+  for (const auto& r : users) out.users.push_back(UserFromRow(r));
+  return out;
+}
+
+Result<std::vector<ManagedPolicyText>> IdentityStore::ManagedPoliciesOf(const auth::Principal& p) {
+  OT_RETURN_IF_ERROR(init_status_);
+  std::vector<ManagedPolicyText> out;
+  std::string owner;
+  AttachTarget target;
+  if (p.type == auth::PrincipalType::kIAMUser) {
+    owner = p.user_name;
+    target = AttachTarget::kUser;
+  } else if (p.type == auth::PrincipalType::kAssumedRole) {
+    owner = p.role_name;
+    target = AttachTarget::kRole;
+  } else {
+    return out;
+  }
+  OT_ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT p.name, p.arn, v.document FROM "
+                                           "iam_policy_attachments a JOIN iam_policies p ON "
+                                           "p.id = a.policy_id JOIN iam_policy_versions v ON "
+                                           "v.policy_id = p.id AND v.version = "
+                                           "p.default_version WHERE a.account = ?1 AND "
+                                           "a.target = ?2 AND a.entity_key = ?3 ORDER BY "
+                                           "p.name_key",
+                                           {p.account_id, TargetName(target), ToLower(owner)}));
+  for (const auto& r : rows)
+    out.push_back(ManagedPolicyText{AsString(r[0]), AsString(r[1]), AsString(r[2])});
   return out;
 }
 

@@ -1,6 +1,7 @@
 // IdentityStore: the durable identity model behind IAM, STS and
 // Organizations — accounts, IAM users, access keys (root and user), roles
-// with their trust policies and inline policies, inline user policies, and STS sessions — kept in
+// with their trust policies and inline policies, inline user policies, customer managed policies
+// (with their versions and role/user attachments), and STS sessions — kept in
 // the shared catalog (tables prefixed `iam_`). Secrets (access-key and
 // session secrets) are stored sealed with the server's Sealer, using the
 // access key id as the sealing context, so a catalog dump reveals no secret.
@@ -8,7 +9,7 @@
 // Called by IamService, StsService, OrganizationsService, Bootstrap, and by
 // the SigV4 verifier through auth::CredentialLookup.
 //
-// Names of users, roles and inline policies are unique per account without
+// Names of users, roles, inline and managed policies are unique per account without
 // regard to case, as in IAM; lookups by name are case-insensitive too.
 //
 // Thread-safe: every method is one or more catalog statements, each under
@@ -100,6 +101,53 @@ struct InlinePolicy {
   std::string document;
 };
 
+// A customer managed policy (its default version's document is read with
+// GetPolicyVersion).
+struct ManagedPolicyRecord {
+  std::string account_id;
+  std::string name;
+  std::string policy_id;  // ANPA...
+  std::string arn;        // arn:aws:iam::A:policy{path}{name}
+  std::string path;
+  std::string description;
+  std::string default_version_id;  // "v1", "v2", ...
+  int64_t attachment_count = 0;
+  TimePoint created{};
+  TimePoint updated{};
+};
+
+struct PolicyVersionRecord {
+  std::string version_id;
+  std::string document;  // JSON text as given
+  bool is_default = false;
+  TimePoint created{};
+};
+
+// A managed policy attached to a role or user.
+struct AttachedPolicy {
+  std::string policy_name;
+  std::string policy_arn;
+};
+
+// A managed policy in force for a caller: its default version's text.
+struct ManagedPolicyText {
+  std::string policy_name;
+  std::string policy_arn;
+  std::string document;
+};
+
+// What a managed policy is attached to.
+enum class AttachTarget { kRole, kUser };
+
+// The roles and users a managed policy is attached to, sorted by name.
+struct PolicyEntities {
+  std::vector<RoleRecord> roles;
+  std::vector<UserRecord> users;
+};
+
+// At most this many versions per managed policy, as AWS.
+inline constexpr int kMaxPolicyVersions = 5;
+
 // At most this many access keys per IAM user (and per root user), as AWS.
 inline constexpr int kMaxAccessKeysPerUser = 2;
 
@@ -135,7 +183,8 @@ class IdentityStore : public auth::CredentialLookup {
   Result<UserRecord> CreateUser(const std::string& account_id, const std::string& name,
                                 const std::string& path = "/");
   Result<UserRecord> GetUser(const std::string& account_id, const std::string& name);
-  // DeleteConflict (409) while the user still has access keys or inline policies.
+  // DeleteConflict (409) while the user still has access keys, inline or
+  // attached managed policies.
   Status DeleteUser(const std::string& account_id, const std::string& name);
   // Sorted by name.
   Result<std::vector<UserRecord>> ListUsers(const std::string& account_id);
@@ -161,7 +210,7 @@ class IdentityStore : public auth::CredentialLookup {
   // Looks a role up by arn:aws:iam::A:role[/path]/name; NoSuchEntity if the
   // ARN is malformed, the path differs or the role is absent.
   Result<RoleRecord> GetRoleByArn(const std::string& role_arn);
-  // DeleteConflict (409) while inline policies remain.
+  // DeleteConflict (409) while inline or attached managed policies remain.
   Status DeleteRole(const std::string& account_id, const std::string& name);
   Result<std::vector<RoleRecord>> ListRoles(const std::string& account_id);
   Status UpdateAssumeRolePolicy(const std::string& account_id, const std::string& name,
@@ -188,6 +237,53 @@ class IdentityStore : public auth::CredentialLookup {
                           const std::string& policy_name);
   Result<std::vector<std::string>> ListUserPolicies(const std::string& account_id,
                                                     const std::string& user_name);
+
+  // ---- customer managed policies (only the owning account sees them) ----
+  // Errors: NoSuchEntity (account), EntityAlreadyExists (409) when the name
+  // is taken in the account (whatever the path). The document becomes v1.
+  Result<ManagedPolicyRecord> CreatePolicy(const std::string& account_id, const std::string& name,
+                                           const std::string& path, const std::string& description,
+                                           const std::string& document);
+  // NoSuchEntity unless `arn` names a policy of `account_id`.
+  Result<ManagedPolicyRecord> GetPolicy(const std::string& account_id, const std::string& arn);
+  // Sorted by name.
+  Result<std::vector<ManagedPolicyRecord>> ListPolicies(const std::string& account_id);
+  // DeleteConflict (409) while attached or while non-default versions remain.
+  Status DeletePolicy(const std::string& account_id, const std::string& arn);
+  // Adds a version (LimitExceeded (409) past kMaxPolicyVersions), the
+  // default one if `set_default`.
+  Result<PolicyVersionRecord> CreatePolicyVersion(const std::string& account_id,
+                                                  const std::string& arn,
+                                                  const std::string& document, bool set_default);
+  Result<PolicyVersionRecord> GetPolicyVersion(const std::string& account_id,
+                                               const std::string& arn,
+                                               const std::string& version_id);
+  // Newest first.
+  Result<std::vector<PolicyVersionRecord>> ListPolicyVersions(const std::string& account_id,
+                                                              const std::string& arn);
+  // DeleteConflict (409) for the default version.
+  Status DeletePolicyVersion(const std::string& account_id, const std::string& arn,
+                             const std::string& version_id);
+  // Attaching twice is a no-op, as AWS. NoSuchEntity for a missing
+  // role/user or policy.
+  Status AttachPolicy(const std::string& account_id, AttachTarget target,
+                      const std::string& entity_name, const std::string& arn);
+  // NoSuchEntity when the policy is not attached there.
+  Status DetachPolicy(const std::string& account_id, AttachTarget target,
+                      const std::string& entity_name, const std::string& arn);
+  // Sorted by policy name; NoSuchEntity when the role/user is absent.
+  Result<std::vector<AttachedPolicy>> ListAttachedPolicies(const std::string& account_id,
+                                                           AttachTarget target,
+                                                           const std::string& entity_name);
+
+  // NoSuchEntity unless `arn` names a policy of `account_id`.
+  Result<PolicyEntities> ListEntitiesForPolicy(const std::string& account_id,
+                                               const std::string& arn);
+
+  // The managed policies attached to a caller (an IAM user's, an
+  // assumed-role session's role's) with their default version's text;
+  // empty for root and service principals. Sorted by policy name.
+  Result<std::vector<ManagedPolicyText>> ManagedPoliciesOf(const auth::Principal& p);
 
   // The identity policies of a caller, for authorization: an IAM user's
   // inline policies, an assumed-role session's role inline policies; empty
@@ -216,6 +312,8 @@ class IdentityStore : public auth::CredentialLookup {
                              const std::string& name);
   static std::string RoleArn(const std::string& account_id, const std::string& path,
                              const std::string& name);
+  static std::string PolicyArn(const std::string& account_id, const std::string& path,
+                               const std::string& name);
   static std::string AssumedRoleArn(const std::string& account_id, const std::string& role_name,
                                     const std::string& session_name);
 
