@@ -64,6 +64,7 @@ std::string S3OperationName(std::string_view method, const S3Address& a,
                                      {"acl", "BucketAcl"},
                                      {"tagging", "BucketTagging"},
                                      {"publicAccessBlock", "PublicAccessBlock"},
+                                     {"object-lock", "ObjectLockConfiguration"},
                                      {"ownershipControls", "BucketOwnershipControls"}};
     for (const auto& s : kSubs) {
       if (has(s[0])) {
@@ -85,6 +86,11 @@ std::string S3OperationName(std::string_view method, const S3Address& a,
     if (m == "HEAD") return "HeadBucket";
     if (m == "POST" && has("delete")) return "DeleteObjects";
     return "Unknown";
+  }
+  // Object Lock calls on a version (S3's CloudTrail event names).
+  if ((m == "GET" || m == "PUT") && (has("retention") || has("legal-hold"))) {
+    return std::string(m == "GET" ? "Get" : "Put") +
+           (has("retention") ? "ObjectRetention" : "ObjectLegalHold");
   }
   if (m == "GET") return has("tagging") ? "GetObjectTagging" : has("acl") ? "GetObjectAcl"
                          : has("uploadId")                  ? "ListParts"

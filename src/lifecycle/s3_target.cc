@@ -15,4 +15,11 @@ Status S3LifecycleTarget::ExpireCurrent(const std::string& bucket, const std::st
   return s3_.ExpireCurrentVersion(bucket, key, marker_version);
 }
 
+// Object Lock retention wins over expiry: a locked version stays until its
+// retention ends and its legal hold is off.
+bool S3LifecycleTarget::RetentionBlocksExpiry(const std::string& bucket,
+                                              const objstore::ObjectInfo& v) {
+  return s3_.LockBlocksLifecycleRemoval(bucket, v);
+}
+
 }  // namespace orgtrail::lifecycle

@@ -16,6 +16,7 @@ class S3LifecycleTarget : public LifecycleTarget {
   Result<std::vector<LifecycleBucket>> ListLifecycleBuckets() override;
   Status ExpireCurrent(const std::string& bucket, const std::string& key,
                        std::string* marker_version) override;
+  bool RetentionBlocksExpiry(const std::string& bucket, const objstore::ObjectInfo& v) override;
 
  private:
   s3::S3Service& s3_;

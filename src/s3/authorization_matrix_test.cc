@@ -14,6 +14,7 @@
 
 #include "base/json.h"
 #include "base/strings.h"
+#include "base/time.h"
 #include "catalog/db.h"
 #include "crypto/sealer.h"
 #include "iam/authorizer.h"
@@ -267,6 +268,110 @@ TEST_F(AuthorizationMatrixTest, DenialsExplainThemselves) {
   ASSERT_FALSE(k.ok());
   EXPECT_NE(k.status().message().find("inline policy 'Policy' of user lister"), std::string::npos)
       << k.status().message();
+}
+
+// Object Lock on a write-once audit bucket (created with Object Lock by the
+// audit account's root): who may change its lock configuration, the
+// retention and legal hold of its versions, and that nobody — the audit
+// admin and the audit root included — can shorten a COMPLIANCE retention or
+// delete a version under it.
+TEST_F(AuthorizationMatrixTest, ObjectLockChangesOnTheAuditBucket) {
+  constexpr char kLocked[] = "org-audit-locked";
+  auto call = [&](const auth::RequestContext& c, const std::string& method, const std::string& key,
+                  std::vector<std::pair<std::string, std::string>> query,
+                  std::map<std::string, std::string> headers = {}, std::string body = "") {
+    S3Request r{method, kLocked, key, std::move(query), std::move(headers), std::move(body)};
+    return s3_->Handle(c, r);
+  };
+  p_["audit-root"] = Root(kAudit);
+  const auth::RequestContext& audit_root = p_.at("audit-root");
+  ASSERT_EQ(call(audit_root, "PUT", "", {}, {{"x-amz-bucket-object-lock-enabled", "true"}}).status,
+            200);
+  auto until = [&](int days) {
+    return FormatIso8601Millis(clock_->Now() + std::chrono::hours(24 * days));
+  };
+  auto put = [&](const std::string& key, const std::string& mode) {
+    auto r =
+        call(audit_root, "PUT", key, {},
+             {{"x-amz-object-lock-mode", mode}, {"x-amz-object-lock-retain-until-date", until(30)}},
+             "log");
+    EXPECT_EQ(r.status, 200) << r.body;
+    for (const auto& [k, v] : r.headers) {
+      if (k == "x-amz-version-id") return v;
+    }
+    return std::string();
+  };
+  const std::string gov = put("AWSLogs/gov.json.gz", "GOVERNANCE");
+  const std::string comp = put("AWSLogs/comp.json.gz", "COMPLIANCE");
+  ASSERT_FALSE(gov.empty());
+  ASSERT_FALSE(comp.empty());
+  const std::map<std::string, std::string> bypass = {{"x-amz-bypass-governance-retention", "true"}};
+
+  auto run = [&](const std::string& who, const std::string& op) {
+    const auth::RequestContext& c = p_.at(who);
+    const std::string cell = who + " × " + op;
+    if (op == "lock-config-put")
+      return S3Allowed(
+          call(c, "PUT", "", {{"object-lock", ""}}, {},
+               "<ObjectLockConfiguration><ObjectLockEnabled>Enabled</ObjectLockEnabled>"
+               "<Rule><DefaultRetention><Mode>GOVERNANCE</Mode><Days>1</Days>"
+               "</DefaultRetention></Rule></ObjectLockConfiguration>"),
+          cell);
+    if (op == "lock-config-get") return S3Allowed(call(c, "GET", "", {{"object-lock", ""}}), cell);
+    if (op == "retention-get")
+      return S3Allowed(call(c, "GET", "AWSLogs/gov.json.gz", {{"retention", ""}}), cell);
+    if (op == "retention-extend")
+      return S3Allowed(
+          call(c, "PUT", "AWSLogs/gov.json.gz", {{"retention", ""}, {"versionId", gov}}, {},
+               "<Retention><Mode>GOVERNANCE</Mode><RetainUntilDate>" + until(60) +
+                   "</RetainUntilDate></Retention>"),
+          cell);
+    if (op == "legal-hold-put")
+      return S3Allowed(call(c, "PUT", "AWSLogs/gov.json.gz", {{"legal-hold", ""}}, {},
+                            "<LegalHold><Status>OFF</Status></LegalHold>"),
+                       cell);
+    if (op == "compliance-shorten")
+      return S3Allowed(
+          call(c, "PUT", "AWSLogs/comp.json.gz", {{"retention", ""}, {"versionId", comp}}, bypass,
+               "<Retention><Mode>COMPLIANCE</Mode><RetainUntilDate>" + until(1) +
+                   "</RetainUntilDate></Retention>"),
+          cell);
+    if (op == "compliance-version-delete")
+      return S3Allowed(call(c, "DELETE", "AWSLogs/comp.json.gz", {{"versionId", comp}}, bypass),
+                       cell);
+    ADD_FAILURE() << "unknown op " << op;
+    return true;
+  };
+  const std::vector<std::string> ops = {
+      "lock-config-get", "retention-get",      "retention-extend",         "legal-hold-put",
+      "lock-config-put", "compliance-shorten", "compliance-version-delete"};
+  const std::vector<std::string> admin_ops = {
+      "lock-config-get", "retention-get", "retention-extend", "legal-hold-put", "lock-config-put"};
+  const std::map<std::string, std::vector<std::string>> allowed = {
+      {"mgmt-root", {}},          {"member-root", {}},
+      {"member-role", {}},        {"anonymous", {}},
+      {"audit-read-role", {}},    {"narrow-user", {}},
+      {"cloudtrail", {}},         {"cloudtrail-other-source", {}},
+      {"audit-admin", admin_ops}, {"audit-root", admin_ops},
+  };
+  int unexpected_allows = 0;
+  for (const auto& [who, allows] : allowed) {
+    for (const auto& op : ops) {
+      bool expect = std::find(allows.begin(), allows.end(), op) != allows.end();
+      bool got = run(who, op);
+      if (got && !expect) ++unexpected_allows;
+      EXPECT_EQ(got, expect) << who << " × " << op;
+    }
+  }
+  EXPECT_EQ(unexpected_allows, 0);
+  // The COMPLIANCE version is still there, with its original retention.
+  auto head = call(audit_root, "HEAD", "AWSLogs/comp.json.gz", {{"versionId", comp}});
+  ASSERT_EQ(head.status, 200);
+  bool found = false;
+  for (const auto& [k, v] : head.headers) {
+    if (k == "x-amz-object-lock-retain-until-date") found = v == until(30);
+  }
+  EXPECT_TRUE(found);
 }
 
 }  // namespace

@@ -37,7 +37,7 @@ class BucketStore {
   Status SetVersioning(const std::string& name, const std::string& status);
 
   // Configuration documents by name ("policy", "encryption", "lifecycle",
-  // "public-access-block", "acl", "accelerate", "tagging").
+  // "public-access-block", "acl", "accelerate", "tagging", "object-lock").
   Result<std::optional<std::string>> GetConfig(const std::string& bucket, const std::string& what);
   Status PutConfig(const std::string& bucket, const std::string& what, const std::string& doc);
   Status DeleteConfig(const std::string& bucket, const std::string& what);

@@ -8,6 +8,7 @@
 #include "crypto/aead.h"
 #include "crypto/hash.h"
 #include "s3/bucket_config.h"
+#include "s3/object_lock.h"
 #include "s3/restore_state.h"
 #include "s3/s3_codec.h"
 #include "s3/s3_service.h"
@@ -134,6 +135,26 @@ void AddSseHeaders(S3Response& r, const objstore::ObjectMeta& m) {
   }
 }
 
+// `see_retention` / `see_legal_hold`: whether the caller may read them
+// (S3 leaves the headers out otherwise).
+void AddLockHeaders(S3Response& r, const objstore::ObjectMeta& m, bool see_retention,
+                    bool see_legal_hold) {
+  const VersionLock l = LockOf(m);
+  if (see_retention && !l.mode.empty() && l.retain_until) {
+    r.headers.emplace_back("x-amz-object-lock-mode", l.mode);
+    r.headers.emplace_back("x-amz-object-lock-retain-until-date",
+                           FormatIso8601Millis(*l.retain_until));
+  }
+  if (see_legal_hold && l.legal_hold_set) {
+    r.headers.emplace_back("x-amz-object-lock-legal-hold", l.legal_hold ? "ON" : "OFF");
+  }
+}
+
+bool BypassGovernance(const S3Request& req) {
+  const std::string* h = Header(req, "x-amz-bypass-governance-retention");
+  return h && ToLower(std::string(Trim(*h))) == "true";
+}
+
 }  // namespace
 
 Result<S3Response> S3Service::PutObject(const auth::RequestContext& ctx, const S3Request& req) {
@@ -163,6 +184,7 @@ Result<S3Response> S3Service::PutObject(const auth::RequestContext& ctx, const S
     if (!tags->empty()) meta.attributes["tagging"] = *tagging;
   }
   OT_RETURN_IF_ERROR(CheckDigests(req, req.body));
+  OT_RETURN_IF_ERROR(ApplyPutObjectLock(ctx, req, b, meta));
 
   // Encryption: request headers, else the bucket default.
   std::string sse, kms_key;
@@ -360,6 +382,10 @@ Result<S3Response> S3Service::GetObject(const auth::RequestContext& ctx, const S
     r.headers.emplace_back("x-amz-restore", RestoreHeader(restore));
   }
   AddSseHeaders(r, m);
+  if (m.attributes.count(kAttrLockMode) || m.attributes.count(kAttrLockLegalHold)) {
+    AddLockHeaders(r, m, Authorize(ctx, b.name, "s3:GetObjectRetention", req.key).ok(),
+                   Authorize(ctx, b.name, "s3:GetObjectLegalHold", req.key).ok());
+  }
   for (const auto& [k, v] : m.user_meta) r.headers.emplace_back("x-amz-meta-" + k, v);
   const std::string* mode = Header(req, "x-amz-checksum-mode");
   if (!range && mode && ToLower(*mode) == "enabled") {
@@ -433,7 +459,12 @@ Result<S3Response> S3Service::DeleteObject(const auth::RequestContext& ctx, cons
                       Access(ctx, req, vid ? "s3:DeleteObjectVersion" : "s3:DeleteObject"));
   std::string version;
   bool marker = false;
-  OT_RETURN_IF_ERROR(DeleteOne(b, req.key, vid ? *vid : "", &version, &marker));
+  {
+    std::lock_guard<std::mutex> guard(lock_mu_);
+    OT_RETURN_IF_ERROR(
+        CheckVersionDeletable(ctx, b, req.key, vid ? *vid : "", BypassGovernance(req)));
+    OT_RETURN_IF_ERROR(DeleteOne(b, req.key, vid ? *vid : "", &version, &marker));
+  }
   S3Response r;
   r.status = 204;
   if (marker) r.headers.emplace_back("x-amz-delete-marker", "true");
@@ -470,6 +501,7 @@ Result<S3Response> S3Service::DeleteObjects(const auth::RequestContext& ctx,
                          "The XML you provided was not well-formed or did not validate against "
                          "our published schema");
   }
+  const bool bypass = BypassGovernance(req);
   XmlWriter w;
   w.Open("DeleteResult", true);
   for (const auto& it : items) {
@@ -483,7 +515,11 @@ Result<S3Response> S3Service::DeleteObjects(const auth::RequestContext& ctx,
       ConditionValues cv;
       st = Authorize(ctx, b.name, it.version.empty() ? "s3:DeleteObject" : "s3:DeleteObjectVersion",
                      it.key, cv);
-      if (st.ok()) st = DeleteOne(b, it.key, it.version, &version, &marker);
+      if (st.ok()) {
+        std::lock_guard<std::mutex> guard(lock_mu_);
+        st = CheckVersionDeletable(ctx, b, it.key, it.version, bypass);
+        if (st.ok()) st = DeleteOne(b, it.key, it.version, &version, &marker);
+      }
     }
     if (!st.ok()) {
       w.Open("Error").Leaf("Key", it.key);

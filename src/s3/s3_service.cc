@@ -9,6 +9,7 @@
 #include "policy/policy_document.h"
 #include "s3/bucket_config.h"
 #include "s3/lifecycle_config.h"
+#include "s3/object_lock.h"
 #include "s3/s3_codec.h"
 
 namespace orgtrail::s3 {
@@ -28,7 +29,7 @@ const std::map<std::string, std::string>& UnsupportedBucketSubresources() {
   static const std::map<std::string, std::string> k = {
       {"cors", "BucketCors"}, {"logging", "BucketLogging"}, {"website", "BucketWebsite"},
       {"notification", "BucketNotificationConfiguration"}, {"replication", "BucketReplication"},
-      {"requestPayment", "BucketRequestPayment"}, {"object-lock", "ObjectLockConfiguration"},
+      {"requestPayment", "BucketRequestPayment"},
       {"ownershipControls", "BucketOwnershipControls"}, {"analytics", "BucketAnalyticsConfiguration"},
       {"metrics", "BucketMetricsConfiguration"}, {"inventory", "BucketInventoryConfiguration"},
       {"intelligent-tiering", "BucketIntelligentTieringConfiguration"},
@@ -203,6 +204,7 @@ Result<S3Response> S3Service::Dispatch(const auth::RequestContext& ctx, const S3
                          "The specified method is not allowed against this resource.", 405);
   }
   if (req.key.empty()) {
+    if (HasQuery(req, "object-lock")) return ObjectLockConfiguration(ctx, req);
     for (const auto& [sub, name] : UnsupportedBucketSubresources()) {
       if (HasQuery(req, sub)) return Status::NotImplemented(MethodVerb(m) + name);
     }
@@ -240,6 +242,8 @@ Result<S3Response> S3Service::Dispatch(const auth::RequestContext& ctx, const S3
   for (const auto& [sub, name] : kObjectSubs) {
     if (HasQuery(req, sub)) {
       if (sub == "restore" && m == "POST") return RestoreObject(ctx, req);
+      if (sub == "retention") return ObjectRetention(ctx, req);
+      if (sub == "legal-hold") return ObjectLegalHold(ctx, req);
       if (sub == "restore" || sub == "uploads" || sub == "select") return Status::NotImplemented(name);
       return Status::NotImplemented(MethodVerb(m) + name);
     }
@@ -289,6 +293,15 @@ Result<S3Response> S3Service::CreateBucket(const auth::RequestContext& ctx, cons
   if (ctx.principal.type == auth::PrincipalType::kAWSService || ctx.principal.account_id.empty()) {
     return Status::AccessDenied("Access Denied");
   }
+  bool object_lock = false;
+  if (const std::string* h = Header(req, "x-amz-bucket-object-lock-enabled")) {
+    std::string v = ToLower(std::string(Trim(*h)));
+    if (v != "true" && v != "false") {
+      return Status::Error("InvalidArgument",
+                           "x-amz-bucket-object-lock-enabled must be true or false");
+    }
+    object_lock = v == "true";
+  }
   {
     iam::AuthzCheck check;
     check.action = "s3:CreateBucket";
@@ -297,6 +310,14 @@ Result<S3Response> S3Service::CreateBucket(const auth::RequestContext& ctx, cons
     if (const std::string* a = Header(req, "x-amz-acl")) check.context["s3:x-amz-acl"] = {*a};
     check.style = iam::DenyStyle::kS3;
     OT_RETURN_IF_ERROR(authorizer().Authorize(ctx, check));
+    // A bucket created with Object Lock also gets its lock configuration
+    // and versioning set, which need those permissions (as on S3).
+    if (object_lock) {
+      for (const char* a : {"s3:PutBucketObjectLockConfiguration", "s3:PutBucketVersioning"}) {
+        check.action = a;
+        OT_RETURN_IF_ERROR(authorizer().Authorize(ctx, check));
+      }
+    }
   }
   BucketInfo b;
   b.name = req.bucket;
@@ -325,6 +346,13 @@ Result<S3Response> S3Service::CreateBucket(const auth::RequestContext& ctx, cons
     return st;
   }
   OT_RETURN_IF_ERROR(buckets_->PutConfig(b.name, "acl", RenderCannedAcl(acl, b.owner_account)));
+  if (object_lock) {
+    // Versioning first: a lock configuration never exists on an unversioned
+    // bucket, even if the second write fails.
+    OT_RETURN_IF_ERROR(buckets_->SetVersioning(b.name, "Enabled"));
+    OT_RETURN_IF_ERROR(
+        buckets_->PutConfig(b.name, kObjectLockConfigName, RenderObjectLockConfig({})));
+  }
   S3Response r = Empty(200);
   r.headers.emplace_back("Location", "/" + b.name);
   return r;
@@ -387,6 +415,15 @@ Result<S3Response> S3Service::BucketConfig(const auth::RequestContext& ctx, cons
       doc = req.body;
     } else if (sub == "versioning") {
       OT_ASSIGN_OR_RETURN(std::string status, ParseVersioningConfig(req.body));
+      if (status != "Enabled") {
+        OT_ASSIGN_OR_RETURN(auto lock, buckets_->GetConfig(b.name, kObjectLockConfigName));
+        if (lock) {
+          return Status::Error("InvalidBucketState",
+                               "An Object Lock configuration is present on this bucket, so the "
+                               "versioning state cannot be changed.",
+                               409);
+        }
+      }
       OT_RETURN_IF_ERROR(buckets_->SetVersioning(b.name, status));
       return Empty(200);
     } else if (sub == "encryption") {

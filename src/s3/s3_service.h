@@ -5,12 +5,15 @@
 // XML bodies and headers, errors included, and never throws.
 //
 // Files: s3_service.cc (dispatch, bucket operations), s3_objects.cc (object
-// operations, SSE), s3_listing.cc (ListObjects v1/v2, ListObjectVersions).
+// operations, SSE), s3_listing.cc (ListObjects v1/v2, ListObjectVersions),
+// s3_object_lock.cc (Object Lock: bucket configuration, retention, legal
+// hold, deletion guard).
 //
 // Thread-safety: thread-safe; all state lives in the catalog and the store.
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
@@ -25,6 +28,7 @@
 #include "iam/authorizer.h"
 #include "s3/bucket_policy.h"
 #include "s3/bucket_store.h"
+#include "s3/object_lock.h"
 #include "s3/s3_types.h"
 
 namespace orgtrail::s3 {
@@ -78,6 +82,12 @@ class S3Service {
   // empty when the object was deleted outright).
   Status ExpireCurrentVersion(const std::string& bucket, const std::string& key,
                               std::string* marker_version);
+  // Object Lock for lifecycle (s3_object_lock.cc): true when the lifecycle
+  // worker must not remove version `v` of `bucket` now (legal hold, or a
+  // retention period running on the server clock). A current version in a
+  // versioning-enabled bucket is never blocked: its expiry only adds a
+  // delete marker.
+  bool LockBlocksLifecycleRemoval(const std::string& bucket, const objstore::ObjectInfo& v);
   // Restore durations; call before serving requests (not synchronised).
   void SetRestoreTimes(const RestoreTimes& t) { restore_times_ = t; }
 
@@ -109,6 +119,30 @@ class S3Service {
   Status OpenEnvelope(const auth::RequestContext& ctx, const std::string& bucket,
                       const objstore::ObjectInfo& info, std::string& bytes);
 
+  // Object Lock (s3_object_lock.cc).
+  Result<S3Response> ObjectLockConfiguration(const auth::RequestContext& ctx, const S3Request& req);
+  Result<S3Response> ObjectRetention(const auth::RequestContext& ctx, const S3Request& req);
+  Result<S3Response> ObjectLegalHold(const auth::RequestContext& ctx, const S3Request& req);
+  // The version a retention / legal-hold call names (latest when
+  // version_id is null); a delete marker is NoSuchKey, or MethodNotAllowed
+  // when named by id.
+  Result<objstore::ObjectInfo> LockTarget(const std::string& bucket, const std::string& key,
+                                          const std::string* version_id);
+  // The bucket's Object Lock configuration; nullopt when lock is not enabled.
+  Result<std::optional<ObjectLockConfig>> LockConfigOf(const std::string& bucket);
+  // PutObject: validates the x-amz-object-lock-* headers (InvalidRequest on
+  // a bucket without lock; s3:PutObjectRetention / s3:PutObjectLegalHold
+  // checked when given) or applies the bucket's default retention, into
+  // meta.attributes.
+  Status ApplyPutObjectLock(const auth::RequestContext& ctx, const S3Request& req,
+                            const BucketInfo& b, objstore::ObjectMeta& meta);
+  // Refuses (AccessDenied) the permanent deletion of (key, version_id) while
+  // a legal hold or retention protects it; a GOVERNANCE retention gives way
+  // to `bypass` plus s3:BypassGovernanceRetention. Empty version_id (a
+  // delete marker) and absent versions pass. Call with lock_mu_ held.
+  Status CheckVersionDeletable(const auth::RequestContext& ctx, const BucketInfo& b,
+                               const std::string& key, const std::string& version_id, bool bypass);
+
   // RestoreObject (s3_restore.cc).
   Result<S3Response> RestoreObject(const auth::RequestContext& ctx, const S3Request& req);
 
@@ -127,6 +161,10 @@ class S3Service {
   std::unique_ptr<BucketStore> buckets_;
   RestoreTimes restore_times_;
   const iam::Authorizer* authorizer_ = nullptr;
+  // Serialises Object Lock read-check-write sequences (retention and legal
+  // hold changes, the lock check before a version delete) so two requests
+  // cannot interleave a check with the other's write.
+  std::mutex lock_mu_;
 };
 
 // Canonical owner id shown for an account (64 hex chars, as S3's).
