@@ -22,7 +22,7 @@ namespace orgtrail::cli {
 namespace {
 
 struct Args {
-  std::string trail_arn, start_time, end_time, endpoint_url, profile;
+  std::string trail_arn, start_time, end_time, endpoint_url, profile, as_of;
   std::vector<std::string> accounts, regions;
   std::string s3_bucket, s3_prefix, org_id, data_dir;
   int threads = 0;
@@ -36,6 +36,10 @@ std::string Where(const validate::FileResult& f) {
 
 std::string Line(const validate::FileResult& f) {
   if (f.verdict == validate::Verdict::kValid) return Where(f) + "\tvalid";
+  if (!validate::IsFinding(f.verdict)) {
+    std::string text = validate::VerdictText(f.verdict);
+    return Where(f) + "\t" + text + (f.detail.empty() ? "" : " (" + f.detail + ")");
+  }
   std::string text = validate::VerdictText(f.verdict);
   if (f.verdict == validate::Verdict::kPublicKeyNotFound ||
       f.verdict == validate::Verdict::kBadPublicKey) {
@@ -54,8 +58,10 @@ class Printer : public validate::ValidationObserver {
   void OnResult(const validate::FileResult& f) override {
     if (quiet_) return;
     ClearProgress();
-    if (f.verdict != validate::Verdict::kValid) {
+    if (validate::IsFinding(f.verdict)) {
       std::fprintf(stderr, "%s\n\n", Line(f).c_str());
+    } else if (f.verdict != validate::Verdict::kValid) {
+      std::fprintf(stdout, "%s\n", Line(f).c_str());
     } else if (verbose_) {
       std::fprintf(stdout, "%s\n", Line(f).c_str());
     }
@@ -123,6 +129,14 @@ void PrintText(const Args& a, const validate::ValidationReport& r) {
   std::printf("\n");
   Ratio(r.digests_valid, r.digests_invalid, "digest");
   Ratio(r.logs_valid, r.logs_invalid, "log");
+  if (r.files_expired > 0) {
+    std::printf("\n%lld files expired by the bucket's lifecycle rule (not tampering)",
+                static_cast<long long>(r.files_expired));
+  }
+  if (r.files_archived > 0) {
+    std::printf("\n%lld files in cold storage, not validated: restore them first",
+                static_cast<long long>(r.files_archived));
+  }
   if (r.logs_not_listed > 0) {
     std::printf("\n%lld log files not listed in any digest", static_cast<long long>(r.logs_not_listed));
   }
@@ -145,6 +159,8 @@ void PrintJson(const Args& a, const validate::ValidationReport& r) {
                   {"logFilesInvalid", r.logs_invalid},
                   {"logFilesNotListed", r.logs_not_listed},
                   {"brokenLinks", r.links_broken},
+                  {"filesExpiredByLifecycle", r.files_expired},
+                  {"filesArchived", r.files_archived},
                   {"bytesRead", r.bytes_fetched},
                   {"bytesInflated", r.bytes_inflated}};
   OrderedJson chains = OrderedJson::array();
@@ -201,6 +217,11 @@ int RunValidate(const Args& a) {
     auto end = ParseIso8601(a.end_time);
     if (!end) return fail("Unable to parse date value: " + a.end_time);
     o.end = *end;
+  }
+  if (!a.as_of.empty()) {
+    auto as_of = ParseIso8601(a.as_of);
+    if (!as_of) return fail("Unable to parse date value: " + a.as_of);
+    o.now = *as_of;
   }
   o.accounts = a.accounts;
   o.regions = a.regions;
@@ -282,6 +303,9 @@ void AddValidateLogsCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--start-time", args->start_time, "validate files delivered on or after (UTC ISO-8601)")
       ->required();
   cmd->add_option("--end-time", args->end_time, "validate files delivered on or before (default: now)");
+  cmd->add_option("--as-of", args->as_of,
+                  "judge the bucket's lifecycle expiry as of this time (default: now; for a server on a "
+                  "simulated clock)");
   cmd->add_option("--account-id", args->accounts, "account to validate (repeatable; default: all members of an organization trail)");
   cmd->add_option("--region", args->regions, "delivery region to validate (repeatable; default: all found)");
   cmd->add_option("--endpoint-url", args->endpoint_url,

@@ -368,6 +368,13 @@ Result<ListPage> S3BucketReader::List(const std::string& bucket, const std::stri
   return page;
 }
 
+Result<std::string> S3BucketReader::LifecycleXml(const std::string& bucket) {
+  OT_ASSIGN_OR_RETURN(HttpReply r, client_.Send("s3", region_, "GET",
+                                                "/" + UriEncode(bucket) + "?lifecycle=", {}, "", true));
+  if (r.status / 100 == 2) return r.body;
+  return std::string();  // NoSuchLifecycleConfiguration, AccessDenied: nothing to go by
+}
+
 Status S3BucketReader::Get(const std::string& bucket, const std::string& key,
                            std::map<std::string, std::string>* metadata,
                            const std::function<void(std::string_view)>& on_bytes) {

@@ -117,6 +117,9 @@ class S3BucketReader final : public BucketReader {
   Status Get(const std::string& bucket, const std::string& key,
              std::map<std::string, std::string>* metadata,
              const std::function<void(std::string_view)>& on_bytes) override;
+  // GetBucketLifecycleConfiguration; "" when the bucket has none or the
+  // caller may not read it (then expiry cannot be told from deletion).
+  Result<std::string> LifecycleXml(const std::string& bucket) override;
 
  private:
   const AwsClient& client_;

@@ -38,8 +38,14 @@ class BucketReader {
   virtual Status Get(const std::string& bucket, const std::string& key,
                      std::map<std::string, std::string>* metadata,
                      const std::function<void(std::string_view)>& on_bytes) = 0;
+  // The bucket's lifecycle configuration (S3 XML), or "" when it has none
+  // or the reader cannot read it. With it, a file the bucket's own
+  // expiration rule has removed is told apart from a deleted one.
+  virtual Result<std::string> LifecycleXml(const std::string& /*bucket*/) { return std::string(); }
 };
 
 inline bool IsNotFound(const Status& s) { return s.code() == "NoSuchKey"; }
+// A GLACIER / DEEP_ARCHIVE object without a completed restore.
+inline bool IsArchived(const Status& s) { return s.code() == "InvalidObjectState"; }
 
 }  // namespace orgtrail::validate

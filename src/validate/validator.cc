@@ -1,6 +1,7 @@
 #include "validate/validator.h"
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -17,6 +18,8 @@
 #include "delivery/digest_file.h"
 #include "delivery/key_names.h"
 #include "delivery/log_file.h"
+#include "lifecycle/rules.h"
+#include "s3/lifecycle_config.h"
 #include "validate/gunzip_hasher.h"
 
 namespace orgtrail::validate {
@@ -66,6 +69,30 @@ struct LogTask {
   size_t chain_index = 0;
 };
 
+// The time in a CloudTrail log or digest file name
+// (..._YYYYMMDDTHHmmZ_<unique>.json.gz, ..._YYYYMMDDTHHMMSSZ.json.gz): when
+// the file was written, which is when its lifecycle age starts.
+std::optional<TimePoint> TimeFromCloudTrailKey(const std::string& key) {
+  std::string name = key.substr(key.rfind('/') + 1);
+  for (size_t pos = 0; pos < name.size();) {
+    size_t end = name.find_first_of("_.", pos);
+    if (end == std::string::npos) end = name.size();
+    std::string tok = name.substr(pos, end - pos);
+    bool shape = (tok.size() == 14 || tok.size() == 16) && tok[8] == 'T' && tok.back() == 'Z';
+    for (size_t i = 0; shape && i + 1 < tok.size(); ++i) {
+      if (i != 8 && !std::isdigit(static_cast<unsigned char>(tok[i]))) shape = false;
+    }
+    if (shape) {
+      std::string iso = tok.substr(0, 4) + "-" + tok.substr(4, 2) + "-" + tok.substr(6, 2) + "T" +
+                        tok.substr(9, 2) + ":" + tok.substr(11, 2) + ":" +
+                        (tok.size() == 16 ? tok.substr(13, 2) : "00") + "Z";
+      if (auto t = ParseIso8601(iso)) return *t;
+    }
+    pos = end + 1;
+  }
+  return std::nullopt;
+}
+
 // Everything the workers of one run share.
 class Run {
  public:
@@ -108,7 +135,16 @@ class Run {
   Result<std::optional<std::string>> DerFor(const std::string& region,
                                             const std::string& fingerprint);
   void MaybeProgress(bool force = false);
+  // The id of the bucket's lifecycle rule that has expired `key` by now
+  // (its creation time read from its CloudTrail name), or nullopt.
+  std::optional<std::string> ExpiredBy(const std::string& key) const;
 
+ public:
+  // The bucket's lifecycle configuration, if it has one (set before Execute).
+  std::optional<s3::LifecycleConfiguration> lifecycle;
+  TimePoint now{};
+
+ private:
   BucketReader& reader_;
   PublicKeySource& keys_;
   const ValidationOptions& o_;
@@ -133,11 +169,29 @@ class Run {
   size_t q_cap_ = 64;
 };
 
+std::optional<std::string> Run::ExpiredBy(const std::string& key) const {
+  if (!lifecycle) return std::nullopt;
+  std::optional<TimePoint> created = TimeFromCloudTrailKey(key);
+  if (!created) return std::nullopt;
+  lifecycle::VersionFacts v;
+  v.key = key;
+  v.created = *created;
+  lifecycle::Decision d = lifecycle::Evaluate(*lifecycle, v, now);
+  if (d.action != lifecycle::ActionKind::kExpireCurrent) return std::nullopt;
+  return d.rule_id.empty() ? std::string("(no id)") : d.rule_id;
+}
+
 void Run::Emit(size_t chain, FileResult r) {
   std::lock_guard<std::mutex> lock(mu_);
   ChainSummary& s = chains_[chain].summary;
   r.account = s.account;
   r.region = s.region;
+  if (r.verdict == Verdict::kExpired || r.verdict == Verdict::kArchived) {
+    // Not tampering, and not validated either: counted apart.
+    ++(r.verdict == Verdict::kExpired ? report_.files_expired : report_.files_archived);
+    if (obs_ != nullptr) obs_->OnResult(r);
+    return;
+  }
   bool valid = r.verdict == Verdict::kValid;
   if (r.kind == FileKind::kDigest) {
     if (r.verdict == Verdict::kChainBroken) {
@@ -201,13 +255,19 @@ void Run::HashWorker() {
     r.bucket = t.bucket;
     r.key = t.key;
     if (!s.ok()) {
-      if (!IsNotFound(s)) {
+      if (IsArchived(s)) {
+        r.verdict = Verdict::kArchived;
+      } else if (!IsNotFound(s)) {
         std::lock_guard<std::mutex> lock(mu_);
         if (first_error_.ok()) first_error_ = s;
         abort_ = true;
         continue;
+      } else if (auto rule = ExpiredBy(t.key)) {
+        r.verdict = Verdict::kExpired;
+        r.detail = "rule " + *rule;
+      } else {
+        r.verdict = Verdict::kNotFound;
       }
-      r.verdict = Verdict::kNotFound;
     } else {
       auto h = hasher.Finish();
       if (!h.ok()) {
@@ -338,8 +398,16 @@ Status Run::WalkChain(size_t index) {
       cur_bucket = bucket;
     };
     if (!got.ok()) {
+      if (IsArchived(got)) {
+        invalid(Verdict::kArchived);
+        continue;
+      }
       if (!IsNotFound(got)) return got;
-      invalid(Verdict::kNotFound);
+      if (auto rule = ExpiredBy(key)) {
+        invalid(Verdict::kExpired, "rule " + *rule);
+      } else {
+        invalid(Verdict::kNotFound);
+      }
       continue;
     }
     auto json = delivery::Gunzip(gz);
@@ -614,8 +682,14 @@ std::string VerdictText(Verdict v) {
     case Verdict::kMoved: return "has been moved from its original location";
     case Verdict::kChainBroken: return "chain broken";
     case Verdict::kNotListed: return "not listed in any digest";
+    case Verdict::kExpired: return "expired by the bucket's lifecycle rule";
+    case Verdict::kArchived: return "in cold storage: restore it to validate";
   }
   return "unknown";
+}
+
+bool IsFinding(Verdict v) {
+  return v != Verdict::kValid && v != Verdict::kExpired && v != Verdict::kArchived;
 }
 
 const char* VerdictCode(Verdict v) {
@@ -630,6 +704,8 @@ const char* VerdictCode(Verdict v) {
     case Verdict::kMoved: return "moved";
     case Verdict::kChainBroken: return "chain_broken";
     case Verdict::kNotListed: return "not_listed";
+    case Verdict::kExpired: return "expired";
+    case Verdict::kArchived: return "archived";
   }
   return "unknown";
 }
@@ -697,6 +773,12 @@ Result<ValidationReport> Validator::Run(ValidationObserver* observer) {
   int threads = options_.threads > 0 ? options_.threads
                                      : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   class Run run(reader_, keys_, options_, trail, observer, threads);
+  run.now = options_.now.value_or(RealClock::Default()->Now());
+  OT_ASSIGN_OR_RETURN(std::string lifecycle_xml, reader_.LifecycleXml(options_.bucket));
+  if (!lifecycle_xml.empty()) {
+    auto cfg = s3::ParseLifecycleConfiguration(lifecycle_xml);
+    if (cfg.ok()) run.lifecycle = std::move(cfg).value();
+  }
   return run.Execute(std::move(chains));
 }
 

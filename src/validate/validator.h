@@ -44,7 +44,15 @@ enum class Verdict {
   kMoved,              // "has been moved from its original location"
   kChainBroken,        // link to the previous digest does not match
   kNotListed,          // log file in the bucket that no digest lists
+  // Not findings: the file is gone or unreadable for a reason that is not
+  // tampering, and is reported as such.
+  kExpired,   // removed by the bucket's own lifecycle expiration rule
+  kArchived,  // in GLACIER / DEEP_ARCHIVE without a completed restore
 };
+
+// True for the verdicts that are findings (anything but valid, expired
+// and archived).
+bool IsFinding(Verdict v);
 
 // The CLI's wording (`INVALID: <text>`), or "valid".
 std::string VerdictText(Verdict v);
@@ -74,6 +82,8 @@ struct ValidationReport {
   int64_t digests_valid = 0, digests_invalid = 0;
   int64_t logs_valid = 0, logs_invalid = 0;
   int64_t links_broken = 0, logs_not_listed = 0;
+  // Files removed by the bucket's lifecycle rule / waiting for a restore.
+  int64_t files_expired = 0, files_archived = 0;
   uint64_t bytes_fetched = 0, bytes_inflated = 0;
   bool ok() const { return findings.empty(); }
 };
@@ -106,6 +116,9 @@ struct ValidationOptions {
   TimePoint start{}, end{};
   int threads = 0;            // 0: all cores
   bool check_unlisted = true;  // report log files no digest lists
+  // "Now" for lifecycle expiry (a missing file whose rule made it due by
+  // then is reported as expired); default: the real clock.
+  std::optional<TimePoint> now;
 };
 
 class Validator {

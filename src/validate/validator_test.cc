@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "base/json.h"
 #include "base/strings.h"
@@ -133,7 +134,14 @@ class ValidatorTest : public ::testing::Test {
   ValidationReport Validate(std::vector<std::string> accounts = {},
                             std::vector<std::string> regions = {}) {
     ObjectStoreBucketReader reader(store_, 7);  // small pages exercise pagination
+    return ValidateWith(reader, std::nullopt, std::move(accounts), std::move(regions));
+  }
+
+  ValidationReport ValidateWith(BucketReader& reader, std::optional<TimePoint> now,
+                                std::vector<std::string> accounts = {},
+                                std::vector<std::string> regions = {}) {
     ValidationOptions o;
+    o.now = now;
     o.trail_arn = kArn;
     o.bucket = kBucket;
     o.prefix = "pfx";
@@ -403,6 +411,64 @@ TEST_F(ValidatorTest, ChainsEndingAtAStopAreNotTruncated) {
   auto r2 = v.Run();
   ASSERT_TRUE(r2.ok());
   EXPECT_EQ(Findings(*r2), std::vector<std::string>{"digest chain_broken"});
+}
+
+// The object store's reader plus what the S3 API would add: the bucket's
+// lifecycle configuration, and InvalidObjectState for archived keys.
+class S3LikeReader final : public BucketReader {
+ public:
+  S3LikeReader(objstore::ObjectStore& store, std::string lifecycle_xml)
+      : inner_(store, 7), xml_(std::move(lifecycle_xml)) {}
+  Result<ListPage> List(const std::string& b, const std::string& p, const std::string& m,
+                        const std::string& d) override {
+    return inner_.List(b, p, m, d);
+  }
+  Status Get(const std::string& b, const std::string& k, std::map<std::string, std::string>* meta,
+             const std::function<void(std::string_view)>& on_bytes) override {
+    if (archived.count(k)) {
+      return Status::Error("InvalidObjectState", "The operation is not valid for the object's storage class", 403);
+    }
+    return inner_.Get(b, k, meta, on_bytes);
+  }
+  Result<std::string> LifecycleXml(const std::string&) override { return xml_; }
+  std::set<std::string> archived;
+
+ private:
+  ObjectStoreBucketReader inner_;
+  std::string xml_;
+};
+
+constexpr char kExpire180[] =
+    "<LifecycleConfiguration><Rule><ID>expire-logs</ID><Filter><Prefix>pfx/AWSLogs/</Prefix></Filter>"
+    "<Status>Enabled</Status><Expiration><Days>180</Days></Expiration></Rule></LifecycleConfiguration>";
+
+TEST_F(ValidatorTest, FilesRemovedByTheBucketsLifecycleRuleAreExpiredNotTampered) {
+  ASSERT_TRUE(store_.Delete(kBucket, Logs(kA, kR)[0], "").ok());
+  S3LikeReader reader(store_, kExpire180);
+  // 181 days later the rule has made it due: reported as expired, no finding.
+  ValidationReport later = ValidateWith(reader, At("2027-05-27T00:00:00Z"));
+  EXPECT_TRUE(later.ok()) << ::testing::PrintToString(Findings(later));
+  EXPECT_EQ(later.files_expired, 1);
+  // The same deletion before the rule is due is tampering.
+  ValidationReport early = ValidateWith(reader, At("2026-12-01T00:00:00Z"));
+  EXPECT_EQ(Findings(early), std::vector<std::string>{"log not_found"});
+  EXPECT_EQ(early.files_expired, 0);
+  // Without a lifecycle configuration nothing is excused.
+  S3LikeReader no_rules(store_, "");
+  EXPECT_FALSE(ValidateWith(no_rules, At("2027-05-27T00:00:00Z")).ok());
+}
+
+TEST_F(ValidatorTest, ArchivedFilesAreReportedAsNeedingARestoreNotAsTampered) {
+  S3LikeReader reader(store_, "");
+  reader.archived.insert(Logs(kA, kR)[1]);
+  ValidationReport r = ValidateWith(reader, std::nullopt);
+  EXPECT_TRUE(r.ok()) << ::testing::PrintToString(Findings(r));
+  EXPECT_EQ(r.files_archived, 1);
+}
+
+TEST(VerdictTest, ExpiredAndArchivedAreNotFindings) {
+  EXPECT_EQ(IsFinding(Verdict::kExpired), false);
+  EXPECT_EQ(IsFinding(Verdict::kNotFound), true);
 }
 
 TEST(GunzipHasherTest, StreamsAndRejectsCorruption) {
