@@ -120,7 +120,151 @@ class YamlConverter {
   size_t nodes_ = 0;
 };
 
+// yaml-cpp 0.7 (Debian 12) never returns, allocating without bound, when a
+// stream's first token is a flow entry (",a") or a quoted scalar followed by
+// one ("'a',b"). Neither is valid YAML (a block-context document cannot
+// start with ","), so such a body is refused before the parser sees it.
+bool StartsWithFlowEntry(std::string_view body) {
+  size_t i = 0;
+  auto skip_space_and_comments = [&] {
+    while (i < body.size()) {
+      char c = body[i];
+      if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+        ++i;
+      } else if (c == '#') {
+        while (i < body.size() && body[i] != '\n') ++i;
+      } else {
+        break;
+      }
+    }
+  };
+  auto at = [&](std::string_view chars) {
+    return i < body.size() && chars.find(body[i]) != std::string_view::npos;
+  };
+  // Directives (%...), directives-end (---) and document-end (...) markers.
+  for (int n = 0; n < 64; ++n) {
+    skip_space_and_comments();
+    if (at("%")) {
+      while (i < body.size() && body[i] != '\n') ++i;
+    } else if (body.substr(i, 3) == "---" || body.substr(i, 3) == "...") {
+      i += 3;
+    } else {
+      break;
+    }
+  }
+  // Node properties and aliases (&anchor, !tag, *alias) before the first token.
+  for (int n = 0; n < 16 && at("&!*"); ++n) {
+    ++i;
+    while (i < body.size() && !at(" \t\r\n,[]{}")) ++i;
+    skip_space_and_comments();
+  }
+  for (int n = 0; n < 64 && at("\"'"); ++n) {  // adjacent quoted scalars
+    const char quote = body[i++];
+    while (i < body.size()) {
+      if (quote == '"' && body[i] == '\\') {
+        i += 2;
+      } else if (body[i] == quote) {
+        if (quote == '\'' && i + 1 < body.size() && body[i + 1] == '\'') {
+          i += 2;  // '' inside a single-quoted scalar
+        } else {
+          ++i;
+          break;
+        }
+      } else {
+        ++i;
+      }
+    }
+    skip_space_and_comments();
+  }
+  return at(",");
+}
+
+// Broader form of the same guard: a line whose first character is ',' in
+// block context (outside flow collections, quoted scalars and block
+// scalars). Valid YAML only as the continuation of a multi-line plain
+// scalar, which templates do not use; yaml-cpp loops on it at the root.
+bool HasBlockLevelFlowEntry(std::string_view body) {
+  int flow_depth = 0;
+  char quote = 0;
+  bool line_start = true;        // only spaces seen on this line so far
+  int block_scalar_indent = -1;  // >= 0: inside a block scalar deeper than this
+  int indent = 0;
+  int last_line_indent = 0;
+  bool pending_block_scalar = false;
+  for (size_t i = 0; i < body.size(); ++i) {
+    char c = body[i];
+    if (c == '\n') {
+      if (pending_block_scalar) block_scalar_indent = last_line_indent;
+      pending_block_scalar = false;
+      line_start = true;
+      indent = 0;
+      continue;
+    }
+    if (line_start && c == ' ') {
+      ++indent;
+      continue;
+    }
+    if (line_start) {
+      line_start = false;
+      if (block_scalar_indent >= 0) {
+        if (indent > block_scalar_indent || c == '\r') {
+          while (i + 1 < body.size() && body[i + 1] != '\n') ++i;  // scalar content
+          continue;
+        }
+        block_scalar_indent = -1;
+      }
+      last_line_indent = indent;
+      if (quote == 0 && flow_depth == 0 && c == ',') return true;
+    }
+    if (quote != 0) {
+      if (quote == '"' && c == '\\') {
+        ++i;
+      } else if (c == quote) {
+        if (quote == '\'' && i + 1 < body.size() && body[i + 1] == '\'') {
+          ++i;
+        } else {
+          quote = 0;
+        }
+      }
+      continue;
+    }
+    if (c == '#' && (i == 0 || body[i - 1] == ' ' || body[i - 1] == '\t')) {
+      while (i + 1 < body.size() && body[i + 1] != '\n') ++i;
+      continue;
+    }
+    if (c == '"' || c == '\'') {
+      if (i == 0 || std::string_view(" \t[{,:-?").find(body[i - 1]) != std::string_view::npos) quote = c;
+    } else if ((c == '[' || c == '{') &&
+               (flow_depth > 0 || i == 0 ||
+                std::string_view(" \t\n[{,:-?").find(body[i - 1]) != std::string_view::npos)) {
+      ++flow_depth;  // a flow collection starts only where a token may (not inside "a{b")
+    } else if ((c == ']' || c == '}') && flow_depth > 0) {
+      --flow_depth;
+    } else if ((c == '|' || c == '>') && flow_depth == 0 &&
+               (i == 0 || body[i - 1] == ' ' || body[i - 1] == '\t')) {
+      // A block scalar header ends its line (after optional indicators).
+      size_t j = i + 1;
+      while (j < body.size() && std::string_view("+-0123456789").find(body[j]) != std::string_view::npos) ++j;
+      while (j < body.size() && (body[j] == ' ' || body[j] == '\t' || body[j] == '\r')) ++j;
+      if (j >= body.size() || body[j] == '\n' || body[j] == '#') pending_block_scalar = true;
+    }
+  }
+  return false;
+}
+
 Result<Json> ParseYaml(std::string_view body) {
+  // YAML allows no C0 control characters but tab, LF and CR (nor DEL);
+  // refusing them here also keeps yaml-cpp off inputs it loops on.
+  for (size_t i = 0; i < body.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(body[i]);
+    if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) {
+      return FormatError("YAML not well-formed. Control character at offset " + std::to_string(i) +
+                         ".");
+    }
+  }
+  if (StartsWithFlowEntry(body) || HasBlockLevelFlowEntry(body)) {
+    return FormatError("YAML not well-formed. (line 1) A document cannot start with ','.");
+  }
   try {
     std::vector<YAML::Node> docs = YAML::LoadAll(std::string(body));
     if (docs.size() != 1) return FormatError("YAML not well-formed. Expected exactly one document.");
