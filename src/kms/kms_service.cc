@@ -359,6 +359,16 @@ Status KmsService::Authorize(const Ctx& ctx, const KeyRecord& key, const std::st
   return authorizer().Authorize(ctx, check);
 }
 
+Status KmsService::AuthorizeAccountAction(const Ctx& ctx, const std::string& op) {
+  // Actions on no key in particular (CreateKey, ListKeys, ListAliases) are
+  // decided by the caller's identity policies alone, with Resource "*".
+  iam::AuthzCheck check;
+  check.action = "kms:" + op;
+  check.resource = "*";
+  check.style = iam::DenyStyle::kJson;
+  return authorizer().Authorize(ctx, check);
+}
+
 const iam::Authorizer& KmsService::authorizer() const {
   return authorizer_ != nullptr ? *authorizer_ : iam::Authorizer::Default();
 }
@@ -457,6 +467,7 @@ Result<Json> KmsService::CreateKey(const Ctx& ctx, const Json& in) {
     return Status::Error("AccessDeniedException",
                          "User: " + CallerName(ctx.principal) +
                              " is not authorized to perform: kms:CreateKey");
+  OT_RETURN_IF_ERROR(AuthorizeAccountAction(ctx, "CreateKey"));
   OT_ASSIGN_OR_RETURN(auto usage, OptString(in, "KeyUsage"));
   if (usage && *usage != "ENCRYPT_DECRYPT") {
     if (*usage == "SIGN_VERIFY" || *usage == "GENERATE_VERIFY_MAC" || *usage == "KEY_AGREEMENT")
@@ -516,6 +527,7 @@ Result<Json> KmsService::DescribeKey(const Ctx& ctx, const Json& in) {
 }
 
 Result<Json> KmsService::ListKeys(const Ctx& ctx, const Json& in) {
+  OT_RETURN_IF_ERROR(AuthorizeAccountAction(ctx, "ListKeys"));
   OT_ASSIGN_OR_RETURN(Page page, ReadPage(in, 100));
   OT_ASSIGN_OR_RETURN(auto keys, store_.ListKeys(ctx.principal.account_id, Region(ctx), page.after,
                                                  page.limit + 1));
@@ -648,6 +660,7 @@ Result<Json> KmsService::UpdateAlias(const Ctx& ctx, const Json& in) {
 }
 
 Result<Json> KmsService::ListAliases(const Ctx& ctx, const Json& in) {
+  OT_RETURN_IF_ERROR(AuthorizeAccountAction(ctx, "ListAliases"));
   OT_ASSIGN_OR_RETURN(Page page, ReadPage(in, 50));
   OT_ASSIGN_OR_RETURN(auto key_ref, OptString(in, "KeyId"));
   std::optional<std::string> target;

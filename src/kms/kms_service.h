@@ -108,6 +108,8 @@ class KmsService final : public DataKeyProvider {
   Result<KeyRecord> KeyFor(const Ctx& ctx, const Json& in, const std::string& op,
                            bool allow_alias = true);
   // AccessDeniedException unless the caller may do kms:<op> on `key`.
+  // kms:<op> on Resource "*" by the caller's identity policies alone.
+  Status AuthorizeAccountAction(const Ctx& ctx, const std::string& op);
   Status Authorize(const Ctx& ctx, const KeyRecord& key, const std::string& op,
                    const EncryptionContext* context);
   // DisabledException / KMSInvalidStateException unless the key is Enabled.

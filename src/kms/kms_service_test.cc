@@ -119,6 +119,26 @@ class KmsServiceTest : public ::testing::Test {
   auth::JsonOps ops_;
 };
 
+TEST_F(KmsServiceTest, AccountWideActionsNeedAnIdentityPolicy) {
+  Json key = CreateKey(RootCtx(kA));
+  // A role whose only policy allows DescribeKey may not list or create keys.
+  iam::Authorizer narrow{[](const auth::Principal&) {
+    return Result<std::vector<iam::IdentityPolicyText>>(std::vector<iam::IdentityPolicyText>{
+        {"DescribeOnly",
+         R"({"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"kms:DescribeKey","Resource":"*"}})"}});
+  }};
+  service_->SetAuthorizer(&narrow);
+  auto role = RoleCtx(kA, "Narrow");
+  EXPECT_EQ(Err("ListKeys", role, Json::object()), "AccessDeniedException");
+  EXPECT_EQ(Err("ListAliases", role, Json::object()), "AccessDeniedException");
+  EXPECT_EQ(Err("CreateKey", role, Json::object()), "AccessDeniedException");
+  // The account root needs no policy.
+  EXPECT_EQ(Ok("ListKeys", RootCtx(kA), Json::object())["Keys"].size(), 1u);
+  service_->SetAuthorizer(&authz_);
+  EXPECT_EQ(Ok("ListKeys", role, Json::object())["Keys"].size(), 1u);
+  (void)key;
+}
+
 TEST_F(KmsServiceTest, CreateKeyReturnsAwsKeyMetadata) {
   Json m = CreateKey(RootCtx(kA), {{"Description", "trail key"}});
   std::string id = m["KeyId"];
