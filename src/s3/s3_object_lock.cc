@@ -118,21 +118,12 @@ Status S3Service::ApplyPutObjectLock(const auth::RequestContext& ctx, const S3Re
 
 Result<S3Response> S3Service::ObjectRetention(const auth::RequestContext& ctx,
                                               const S3Request& req) {
-  const std::string& m = req.method;
-  if (m != "GET" && m != "PUT") return MethodNotAllowed();
-  const std::string* vid = QueryParam(req, "versionId");
-  if (vid && vid->empty()) {
-    return Status::Error("InvalidArgument", "Version id cannot be the empty string");
-  }
-  OT_ASSIGN_OR_RETURN(
-      BucketInfo b,
-      Access(ctx, req, m == "GET" ? "s3:GetObjectRetention" : "s3:PutObjectRetention"));
-  OT_ASSIGN_OR_RETURN(std::optional<ObjectLockConfig> cfg, LockConfigOf(b.name));
-  if (!cfg) return MissingLockConfig();
-  std::lock_guard<std::mutex> guard(lock_mu_);
-  OT_ASSIGN_OR_RETURN(objstore::ObjectInfo info, LockTarget(b.name, req.key, vid));
+  OT_ASSIGN_OR_RETURN(LockCall call,
+                      BeginLockCall(ctx, req, "s3:GetObjectRetention", "s3:PutObjectRetention"));
+  const BucketInfo& b = call.bucket;
+  const objstore::ObjectInfo& info = call.version;
   VersionLock cur = LockOf(info.meta);
-  if (m == "GET") {
+  if (req.method == "GET") {
     if (cur.mode.empty()) {
       return Status::Error("NoSuchObjectLockConfiguration",
                            "The specified object does not have a ObjectLock configuration", 404);
@@ -170,21 +161,12 @@ Result<S3Response> S3Service::ObjectRetention(const auth::RequestContext& ctx,
 
 Result<S3Response> S3Service::ObjectLegalHold(const auth::RequestContext& ctx,
                                               const S3Request& req) {
-  const std::string& m = req.method;
-  if (m != "GET" && m != "PUT") return MethodNotAllowed();
-  const std::string* vid = QueryParam(req, "versionId");
-  if (vid && vid->empty()) {
-    return Status::Error("InvalidArgument", "Version id cannot be the empty string");
-  }
-  OT_ASSIGN_OR_RETURN(
-      BucketInfo b,
-      Access(ctx, req, m == "GET" ? "s3:GetObjectLegalHold" : "s3:PutObjectLegalHold"));
-  OT_ASSIGN_OR_RETURN(std::optional<ObjectLockConfig> cfg, LockConfigOf(b.name));
-  if (!cfg) return MissingLockConfig();
-  std::lock_guard<std::mutex> guard(lock_mu_);
-  OT_ASSIGN_OR_RETURN(objstore::ObjectInfo info, LockTarget(b.name, req.key, vid));
+  OT_ASSIGN_OR_RETURN(LockCall call,
+                      BeginLockCall(ctx, req, "s3:GetObjectLegalHold", "s3:PutObjectLegalHold"));
+  const BucketInfo& b = call.bucket;
+  const objstore::ObjectInfo& info = call.version;
   VersionLock cur = LockOf(info.meta);
-  if (m == "GET") {
+  if (req.method == "GET") {
     if (!cur.legal_hold_set) {
       return Status::Error("NoSuchObjectLockConfiguration",
                            "The specified object does not have a ObjectLock configuration", 404);
@@ -201,16 +183,26 @@ Result<S3Response> S3Service::ObjectLegalHold(const auth::RequestContext& ctx,
   return S3Response{};
 }
 
-Result<objstore::ObjectInfo> S3Service::LockTarget(const std::string& bucket,
-                                                   const std::string& key,
-                                                   const std::string* version_id) {
-  OT_ASSIGN_OR_RETURN(objstore::ObjectInfo info,
-                      store_.Head(bucket, key, version_id ? *version_id : ""));
-  if (info.meta.delete_marker) {
-    if (version_id) return MethodNotAllowed();
+Result<S3Service::LockCall> S3Service::BeginLockCall(const auth::RequestContext& ctx,
+                                                      const S3Request& req, const char* get_action,
+                                                      const char* put_action) {
+  const std::string& m = req.method;
+  if (m != "GET" && m != "PUT") return MethodNotAllowed();
+  const std::string* vid = QueryParam(req, "versionId");
+  if (vid && vid->empty()) {
+    return Status::Error("InvalidArgument", "Version id cannot be the empty string");
+  }
+  LockCall call;
+  OT_ASSIGN_OR_RETURN(call.bucket, Access(ctx, req, m == "GET" ? get_action : put_action));
+  OT_ASSIGN_OR_RETURN(std::optional<ObjectLockConfig> cfg, LockConfigOf(call.bucket.name));
+  if (!cfg) return MissingLockConfig();
+  call.guard = std::unique_lock<std::mutex>(lock_mu_);
+  OT_ASSIGN_OR_RETURN(call.version, store_.Head(call.bucket.name, req.key, vid ? *vid : ""));
+  if (call.version.meta.delete_marker) {
+    if (vid) return MethodNotAllowed();
     return Status::Error("NoSuchKey", "The specified key does not exist.", 404);
   }
-  return info;
+  return call;
 }
 
 Status S3Service::CheckVersionDeletable(const auth::RequestContext& ctx, const BucketInfo& b,

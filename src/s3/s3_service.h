@@ -123,11 +123,18 @@ class S3Service {
   Result<S3Response> ObjectLockConfiguration(const auth::RequestContext& ctx, const S3Request& req);
   Result<S3Response> ObjectRetention(const auth::RequestContext& ctx, const S3Request& req);
   Result<S3Response> ObjectLegalHold(const auth::RequestContext& ctx, const S3Request& req);
-  // The version a retention / legal-hold call names (latest when
-  // version_id is null); a delete marker is NoSuchKey, or MethodNotAllowed
-  // when named by id.
-  Result<objstore::ObjectInfo> LockTarget(const std::string& bucket, const std::string& key,
-                                          const std::string* version_id);
+  // What a retention / legal-hold call (GET or PUT) works on: the bucket,
+  // authorized for `get_action` or `put_action` by method and with Object
+  // Lock enabled, and the version the call names (latest without
+  // versionId; a delete marker is NoSuchKey, or MethodNotAllowed when named
+  // by id), looked up with lock_mu_ held by `guard` for the rest of the call.
+  struct LockCall {
+    BucketInfo bucket;
+    objstore::ObjectInfo version;
+    std::unique_lock<std::mutex> guard;
+  };
+  Result<LockCall> BeginLockCall(const auth::RequestContext& ctx, const S3Request& req,
+                                 const char* get_action, const char* put_action);
   // The bucket's Object Lock configuration; nullopt when lock is not enabled.
   Result<std::optional<ObjectLockConfig>> LockConfigOf(const std::string& bucket);
   // PutObject: validates the x-amz-object-lock-* headers (InvalidRequest on
