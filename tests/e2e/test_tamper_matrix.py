@@ -19,10 +19,9 @@ import sys
 import time
 
 from harness import check, run
-from test_org_trail import REGIONS, audit_infrastructure
-from test_validate_logs import (grant_management_read, iso, listed_in_digests, objects, orgtrail_validate,
-                                ratio, stock_validate)
-from test_walkthrough import create_account
+from test_org_trail import REGIONS
+from test_validate_logs import (iso, listed_in_digests, objects, orgtrail_validate, ratio, stock_validate,
+                                validated_org_trail)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -98,18 +97,7 @@ def foreign_sign(body_json, fingerprint_too):
 
 def tamper_matrix(srv):
     start = iso(datetime.datetime.utcnow() - datetime.timedelta(minutes=2))
-    mgmt = srv.aws("sts", "get-caller-identity")["Account"]
-    org_id = srv.aws("organizations", "create-organization", "--feature-set", "ALL")["Organization"]["Id"]
-    ids = {n: create_account(srv, n) for n in ("Audit", "Dev", "Prod")}
-    for n in ids:
-        srv.add_role_profile(n.lower(), ids[n])
-    key_arn, bucket, trail_arn = audit_infrastructure(srv, mgmt, org_id, ids["Audit"])
-    grant_management_read(srv, mgmt, bucket, key_arn)
-    srv.aws("organizations", "enable-aws-service-access", "--service-principal", "cloudtrail.amazonaws.com")
-    srv.aws("cloudtrail", "create-trail", "--name", "org-trail", "--s3-bucket-name", bucket,
-            "--is-organization-trail", "--is-multi-region-trail", "--enable-log-file-validation",
-            "--kms-key-id", key_arn)
-    srv.aws("cloudtrail", "start-logging", "--name", "org-trail")
+    _, org_id, ids, _, bucket, trail_arn = validated_org_trail(srv)
 
     # Activity over ~2 minutes (many 2 s digest periods; at least one whole minute inside every
     # chain, so a forged log file can be dated inside a covered minute), with a restart of orgtraild
