@@ -93,9 +93,12 @@ def trail_policy(srv):
     rc, out, _ = cli(srv, *check_args, "--reader-role-arn", role["Arn"])
     check(rc == 1 and f"role {role['Arn']} can decrypt the trail's logs but cannot read them: no s3:GetObject on "
                       f"arn:aws:s3:::{bucket}/AWSLogs/{org_id}/*" in out, f"reader check: rc={rc}\n{out}")
-    srv.aws("iam", "put-role-policy", "--role-name", "CloudTrailLogReader", "--policy-name", "ReadLogs",
-            "--policy-document", json.dumps({"Version": "2012-10-17", "Statement": [
-                {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/AWSLogs/*"}]}),
+    # The fix comes as a customer managed policy attached to the role: the check reads those too.
+    read_logs = srv.aws("iam", "create-policy", "--policy-name", "ReadLogs", "--policy-document", json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/AWSLogs/*"}]}),
+        profile="audit")["Policy"]
+    srv.aws("iam", "attach-role-policy", "--role-name", "CloudTrailLogReader", "--policy-arn", read_logs["Arn"],
             profile="audit")
     rc, out, _ = cli(srv, *check_args, "--reader-role-arn", role["Arn"])
     check(rc == 0 and "can read and decrypt the trail's logs" in out, f"reader check after fix: rc={rc}\n{out}")
