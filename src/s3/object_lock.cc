@@ -165,6 +165,37 @@ Result<std::optional<VersionLock>> ParseLockHeaders(
   return std::optional<VersionLock>(l);
 }
 
+void AddObjectLockConditions(const std::string& action,
+                             const std::map<std::string, std::string>& headers,
+                             std::string_view body, TimePoint now,
+                             std::map<std::string, std::string>& conditions) {
+  std::optional<VersionLock> l;
+  if (action == "s3:PutObject") {
+    auto parsed = ParseLockHeaders(headers, now);
+    if (parsed.ok()) l = *parsed;
+  } else if (action == "s3:PutObjectRetention") {
+    auto parsed = ParseRetention(body, now);
+    if (parsed.ok()) l = *parsed;
+  } else if (action == "s3:PutObjectLegalHold") {
+    auto parsed = ParseLegalHold(body);
+    if (parsed.ok()) {
+      l = VersionLock{};
+      l->legal_hold_set = true;
+      l->legal_hold = *parsed;
+    }
+  }
+  if (!l) return;
+  if (!l->mode.empty() && l->retain_until) {
+    conditions["s3:object-lock-mode"] = l->mode;
+    conditions["s3:object-lock-retain-until-date"] = FormatIso8601Millis(*l->retain_until);
+    const auto left = std::chrono::duration_cast<std::chrono::seconds>(*l->retain_until - now);
+    const int64_t day = 86400;
+    const int64_t days = left.count() <= 0 ? 0 : (left.count() + day - 1) / day;
+    conditions["s3:object-lock-remaining-retention-days"] = std::to_string(days);
+  }
+  if (l->legal_hold_set) conditions["s3:object-lock-legal-hold"] = l->legal_hold ? "ON" : "OFF";
+}
+
 Result<VersionLock> ParseRetention(std::string_view xml, TimePoint now) {
   OT_ASSIGN_OR_RETURN(auto doc, ParseXmlBody(xml, "Retention"));
   auto root = doc->document_element();

@@ -70,6 +70,19 @@ std::optional<TimePoint> DefaultRetainUntil(const ObjectLockConfig& c, TimePoint
 Result<std::optional<VersionLock>> ParseLockHeaders(
     const std::map<std::string, std::string>& headers, TimePoint now);
 
+// The s3:object-lock-* condition keys of a request, as S3 sets them for the
+// action being authorized: s3:PutObject from the x-amz-object-lock-* headers,
+// s3:PutObjectRetention from the Retention body, s3:PutObjectLegalHold from
+// the LegalHold body. s3:object-lock-mode, s3:object-lock-retain-until-date
+// (ISO 8601 as sent), s3:object-lock-remaining-retention-days (whole days
+// from `now` to the retain-until date, rounded up) and s3:object-lock-legal-hold
+// (ON|OFF). A request that does not parse adds nothing: the call itself then
+// fails with the parse error after authorization.
+void AddObjectLockConditions(const std::string& action,
+                             const std::map<std::string, std::string>& headers,
+                             std::string_view body, TimePoint now,
+                             std::map<std::string, std::string>& conditions);
+
 // Parses a PutObjectRetention body. An empty <Retention/> (no Mode, no
 // date) asks to remove the retention. MalformedXML when only one of the two
 // is present; InvalidArgument for an unknown mode or a date not in the

@@ -441,5 +441,57 @@ TEST(ObjectLockRules, ClassifyRetentionChange) {
   EXPECT_EQ(DeletionBlocker(gov, now), "governance");
 }
 
+// The s3:object-lock-* condition keys: a bucket policy can cap the retention
+// a writer may set, require a mode, and keep legal holds from being lifted.
+TEST_F(ObjectLockTest, ObjectLockConditionKeysInBucketPolicy) {
+  const std::string policy = std::string(R"({"Version":"2012-10-17","Statement":[)") +
+      R"({"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::)" + kOwner + R"(:user/ops"},)" +
+      R"("Action":["s3:PutObject","s3:PutObjectRetention","s3:PutObjectLegalHold"],)" +
+      R"("Resource":"arn:aws:s3:::locked/*"},)" +
+      R"({"Sid":"AtMost30Days","Effect":"Deny","Principal":"*","Action":["s3:PutObject","s3:PutObjectRetention"],)" +
+      R"("Resource":"arn:aws:s3:::locked/*","Condition":{"NumericGreaterThan":)" +
+      R"({"s3:object-lock-remaining-retention-days":"30"}}},)" +
+      R"({"Sid":"ComplianceOnly","Effect":"Deny","Principal":"*","Action":"s3:PutObject",)" +
+      R"("Resource":"arn:aws:s3:::locked/*","Condition":{"StringEquals":)" +
+      R"({"s3:object-lock-mode":"GOVERNANCE"}}},)" +
+      R"({"Sid":"HoldsStay","Effect":"Deny","Principal":"*","Action":"s3:PutObjectLegalHold",)" +
+      R"("Resource":"arn:aws:s3:::locked/*","Condition":{"StringEquals":)" +
+      R"({"s3:object-lock-legal-hold":"OFF"}}}]})";
+  ASSERT_EQ(Call("PUT", kBucket, "", {{"policy", ""}}, {}, policy).status / 100, 2);
+  auto put = [&](const std::string& key, std::map<std::string, std::string> h) {
+    return CallAs(User("ops"), "PUT", kBucket, key, {}, std::move(h), "data");
+  };
+  // Mode and retention within the caps: allowed; GOVERNANCE or 31 days: denied.
+  auto ok = put("a", {{"x-amz-object-lock-mode", "COMPLIANCE"},
+                      {"x-amz-object-lock-retain-until-date", In(10 * kDay)}});
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  EXPECT_EQ(put("b", {{"x-amz-object-lock-mode", "GOVERNANCE"},
+                      {"x-amz-object-lock-retain-until-date", In(10 * kDay)}}).status, 403);
+  EXPECT_EQ(put("c", {{"x-amz-object-lock-mode", "COMPLIANCE"},
+                      {"x-amz-object-lock-retain-until-date", In(31 * kDay)}}).status, 403);
+  // A part day counts as a whole one: 30 days and an hour is over the cap.
+  EXPECT_EQ(put("c", {{"x-amz-object-lock-mode", "COMPLIANCE"},
+                      {"x-amz-object-lock-retain-until-date",
+                       In(30 * kDay + std::chrono::hours(1))}}).status, 403);
+  // No lock headers: the conditions' keys are absent, the writes go through.
+  EXPECT_EQ(put("plain", {}).status, 200);
+  EXPECT_EQ(Call("HEAD", kBucket, "b").status, 404);
+
+  const std::string vid = HeaderOf(ok, "x-amz-version-id");
+  std::vector<std::pair<std::string, std::string>> rq = {{"retention", ""}, {"versionId", vid}};
+  EXPECT_EQ(CallAs(User("ops"), "PUT", kBucket, "a", rq, {}, Retention("COMPLIANCE", In(40 * kDay)))
+                .status, 403);
+  auto extended =
+      CallAs(User("ops"), "PUT", kBucket, "a", rq, {}, Retention("COMPLIANCE", In(20 * kDay)));
+  EXPECT_EQ(extended.status, 200) << extended.body;
+
+  std::vector<std::pair<std::string, std::string>> hq = {{"legal-hold", ""}, {"versionId", vid}};
+  EXPECT_EQ(CallAs(User("ops"), "PUT", kBucket, "a", hq, {}, LegalHold("ON")).status, 200);
+  auto lift = CallAs(User("ops"), "PUT", kBucket, "a", hq, {}, LegalHold("OFF"));
+  EXPECT_EQ(lift.status, 403);
+  EXPECT_EQ(ErrorCode(lift), "AccessDenied");
+  EXPECT_NE(Call("GET", kBucket, "a", hq).body.find("<Status>ON</Status>"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace orgtrail::s3

@@ -100,11 +100,14 @@ Status S3Service::ApplyPutObjectLock(const auth::RequestContext& ctx, const S3Re
   VersionLock l = asked.value_or(VersionLock{});
   // Setting lock state with the write needs the permissions of the separate
   // calls, as on S3.
+  // They carry the same s3:object-lock-* condition keys as the PutObject.
+  ConditionValues cv;
+  AddObjectLockConditions("s3:PutObject", req.headers, req.body, now, cv);
   if (!l.mode.empty()) {
-    OT_RETURN_IF_ERROR(Authorize(ctx, b.name, "s3:PutObjectRetention", req.key));
+    OT_RETURN_IF_ERROR(Authorize(ctx, b.name, "s3:PutObjectRetention", req.key, cv));
   }
   if (l.legal_hold_set) {
-    OT_RETURN_IF_ERROR(Authorize(ctx, b.name, "s3:PutObjectLegalHold", req.key));
+    OT_RETURN_IF_ERROR(Authorize(ctx, b.name, "s3:PutObjectLegalHold", req.key, cv));
   }
   if (l.mode.empty()) {
     if (auto until = DefaultRetainUntil(*cfg, now)) {

@@ -192,6 +192,7 @@ Result<BucketInfo> S3Service::Access(const auth::RequestContext& ctx, const S3Re
     cv["s3:x-amz-server-side-encryption"] = *sse;
   if (!ctx.source_arn.empty()) cv["aws:SourceArn"] = ctx.source_arn;
   if (!ctx.source_account.empty()) cv["aws:SourceAccount"] = ctx.source_account;
+  AddObjectLockConditions(action, req.headers, req.body, clock_.Now(), cv);
   OT_RETURN_IF_ERROR(Authorize(ctx, req.bucket, action, req.key, cv));
   return buckets_->Get(req.bucket);
 }
