@@ -330,7 +330,7 @@ Result<KeyRecord> KmsService::ResolveKey(const Ctx& ctx, const std::string& ref,
 }
 
 Status KmsService::Authorize(const Ctx& ctx, const KeyRecord& key, const std::string& op,
-                             const EncryptionContext* context) {
+                             const EncryptionContext* context, std::string_view via_service) {
   const auth::Principal& p = ctx.principal;
   const bool service = p.type == auth::PrincipalType::kAWSService;
   // Another account may only use a key (and describe it), never manage it,
@@ -349,6 +349,7 @@ Status KmsService::Authorize(const Ctx& ctx, const KeyRecord& key, const std::st
   check.kind = iam::ResourcePolicyKind::kKey;
   check.resource_label = "the key policy of " + key.arn;
   if (!service && !p.account_id.empty()) check.context["kms:CallerAccount"] = {p.account_id};
+  if (!via_service.empty()) check.context["kms:ViaService"] = {std::string(via_service)};
   if (context != nullptr) {
     for (const auto& [k, v] : *context) check.context["kms:EncryptionContext:" + k] = {v};
     std::vector<std::string> keys;
@@ -396,16 +397,17 @@ Result<KeyRecord> KmsService::KeyFor(const Ctx& ctx, const Json& in, const std::
 }
 
 Result<KeyRecord> KmsService::UsableKey(const Ctx& ctx, const std::string& ref,
-                                        const std::string& op, const EncryptionContext& context) {
+                                        const std::string& op, const EncryptionContext& context,
+                                        std::string_view via_service) {
   OT_ASSIGN_OR_RETURN(KeyRecord key, ResolveKey(ctx, ref, true));
-  OT_RETURN_IF_ERROR(Authorize(ctx, key, op, &context));
+  OT_RETURN_IF_ERROR(Authorize(ctx, key, op, &context, via_service));
   OT_RETURN_IF_ERROR(CheckUsable(key));
   return key;
 }
 
 Result<std::pair<KeyRecord, std::string>> KmsService::OpenBlob(
     const Ctx& ctx, const std::string& blob, const EncryptionContext& context,
-    const std::optional<std::string>& expected_key) {
+    const std::optional<std::string>& expected_key, std::string_view via_service) {
   OT_ASSIGN_OR_RETURN(std::string arn, CiphertextKeyArn(blob));
   OT_ASSIGN_OR_RETURN(auto found, store_.FindKeyByArn(arn));
   if (!found) return NotFoundKey(arn);
@@ -416,7 +418,7 @@ Result<std::pair<KeyRecord, std::string>> KmsService::OpenBlob(
                            "The key ID in the request does not identify a KMS key that can "
                            "perform this operation.");
   }
-  OT_RETURN_IF_ERROR(Authorize(ctx, *found, "Decrypt", &context));
+  OT_RETURN_IF_ERROR(Authorize(ctx, *found, "Decrypt", &context, via_service));
   OT_RETURN_IF_ERROR(CheckUsable(*found));
   OT_ASSIGN_OR_RETURN(std::string material, Material(*found));
   OT_ASSIGN_OR_RETURN(std::string plaintext, DecodeCiphertext(blob, material, context));
@@ -424,8 +426,10 @@ Result<std::pair<KeyRecord, std::string>> KmsService::OpenBlob(
 }
 
 Result<DataKey> KmsService::NewDataKey(const Ctx& ctx, const std::string& ref,
-                                       const EncryptionContext& context, size_t bytes) {
-  OT_ASSIGN_OR_RETURN(KeyRecord key, UsableKey(ctx, ref, "GenerateDataKey", context));
+                                       const EncryptionContext& context, size_t bytes,
+                                       std::string_view via_service) {
+  OT_ASSIGN_OR_RETURN(KeyRecord key,
+                      UsableKey(ctx, ref, "GenerateDataKey", context, via_service));
   OT_ASSIGN_OR_RETURN(std::string material, Material(key));
   DataKey dk;
   dk.key_arn = key.arn;
@@ -435,17 +439,28 @@ Result<DataKey> KmsService::NewDataKey(const Ctx& ctx, const std::string& ref,
 }
 
 // ---- DataKeyProvider ----
+// S3 is this interface's caller (SSE-KMS), so its calls carry kms:ViaService
+// = s3.<region>.amazonaws.com, letting a key policy allow a principal to use
+// the key only through S3.
+
+namespace {
+std::string S3ViaService(const auth::RequestContext& caller) {
+  return "s3." + (caller.region.empty() ? std::string("us-east-1") : caller.region) +
+         ".amazonaws.com";
+}
+}  // namespace
 
 Result<DataKey> KmsService::GenerateDataKeyFor(const Ctx& caller, const std::string& key_id,
                                                const EncryptionContext& context) {
   OT_RETURN_IF_ERROR(Purge());
-  return NewDataKey(caller, key_id, context, 32);
+  return NewDataKey(caller, key_id, context, 32, S3ViaService(caller));
 }
 
 Result<DataKey> KmsService::DecryptFor(const Ctx& caller, const std::string& ciphertext_blob,
                                        const EncryptionContext& context) {
   OT_RETURN_IF_ERROR(Purge());
-  OT_ASSIGN_OR_RETURN(auto opened, OpenBlob(caller, ciphertext_blob, context, std::nullopt));
+  OT_ASSIGN_OR_RETURN(auto opened, OpenBlob(caller, ciphertext_blob, context, std::nullopt,
+                                            S3ViaService(caller)));
   DataKey dk;
   dk.key_arn = opened.first.arn;
   dk.plaintext = std::move(opened.second);

@@ -110,21 +110,26 @@ class KmsService final : public DataKeyProvider {
   // AccessDeniedException unless the caller may do kms:<op> on `key`.
   // kms:<op> on Resource "*" by the caller's identity policies alone.
   Status AuthorizeAccountAction(const Ctx& ctx, const std::string& op);
+  // `via_service` is the kms:ViaService condition key
+  // ("s3.<region>.amazonaws.com" when S3 calls on the caller's behalf for
+  // SSE-KMS; empty, so absent, for direct KMS calls).
   Status Authorize(const Ctx& ctx, const KeyRecord& key, const std::string& op,
-                   const EncryptionContext* context);
+                   const EncryptionContext* context, std::string_view via_service = {});
   // DisabledException / KMSInvalidStateException unless the key is Enabled.
   static Status CheckUsable(const KeyRecord& key);
   Result<std::string> Material(const KeyRecord& key) const;
   // Resolve + authorize + usable, for the cryptographic operations.
   Result<KeyRecord> UsableKey(const Ctx& ctx, const std::string& ref, const std::string& op,
-                              const EncryptionContext& context);
+                              const EncryptionContext& context, std::string_view via_service = {});
   // Opens a blob: its key must exist, allow `op` and be usable; if
   // expected_key is set it must name the same key (IncorrectKeyException).
   Result<std::pair<KeyRecord, std::string>> OpenBlob(const Ctx& ctx, const std::string& blob,
                                                      const EncryptionContext& context,
-                                                     const std::optional<std::string>& expected_key);
+                                                     const std::optional<std::string>& expected_key,
+                                                     std::string_view via_service = {});
   Result<DataKey> NewDataKey(const Ctx& ctx, const std::string& ref,
-                             const EncryptionContext& context, size_t bytes);
+                             const EncryptionContext& context, size_t bytes,
+                             std::string_view via_service = {});
   // Deletes keys whose deletion date has passed.
   Status Purge();
   int64_t NowSeconds() const;

@@ -465,6 +465,36 @@ TEST_F(KmsServiceTest, KeyPolicyGrantingAnotherAccountWorks) {
             "AccessDeniedException");
 }
 
+// kms:ViaService: a key policy can let another account's principal use the
+// key only through S3 (SSE-KMS), not by calling KMS directly.
+TEST_F(KmsServiceTest, ViaServiceLimitsUseToCallsThroughS3) {
+  auto a = RootCtx(kA);
+  std::string arn = CreateKey(a)["Arn"];
+  std::string policy = R"({"Version":"2012-10-17","Statement":[
+    {"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:*","Resource":"*"},
+    {"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:root"},
+     "Action":["kms:Decrypt","kms:GenerateDataKey*"],"Resource":"*",
+     "Condition":{"StringEquals":{"kms:ViaService":"s3.us-east-1.amazonaws.com"}}}]})";
+  Ok("PutKeyPolicy", a, {{"KeyId", arn}, {"Policy", policy}, {"PolicyName", "default"}});
+  auto b = RoleCtx(kB, "Reader");
+  b.region = "us-east-1";
+  // Through S3 (the DataKeyProvider interface): allowed.
+  auto dk = service_->GenerateDataKeyFor(b, arn, {{"aws:s3:arn", "arn:aws:s3:::bkt/k"}});
+  ASSERT_TRUE(dk.ok()) << dk.status().ToString();
+  auto back = service_->DecryptFor(b, dk->ciphertext_blob, {{"aws:s3:arn", "arn:aws:s3:::bkt/k"}});
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->plaintext, dk->plaintext);
+  // Directly: the same principal is refused.
+  EXPECT_EQ(Err("GenerateDataKey", b, {{"KeyId", arn}, {"KeySpec", "AES_256"}}),
+            "AccessDeniedException");
+  EXPECT_EQ(Err("Decrypt", b, {{"CiphertextBlob", Base64Encode(dk->ciphertext_blob)},
+                               {"EncryptionContext", {{"aws:s3:arn", "arn:aws:s3:::bkt/k"}}}}),
+            "AccessDeniedException");
+  // Through S3 in another region: the condition names us-east-1 only.
+  b.region = "eu-west-1";
+  EXPECT_EQ(service_->GenerateDataKeyFor(b, arn, {}).status().code(), "AccessDeniedException");
+}
+
 TEST_F(KmsServiceTest, CloudTrailServicePrincipalWithContextCondition) {
   auto a = RootCtx(kA);
   std::string policy = R"({"Version":"2012-10-17","Statement":[
