@@ -125,6 +125,13 @@ void PrintText(const Args& a, const validate::ValidationReport& r) {
                 static_cast<long long>(c.digests_valid + c.digests_invalid),
                 static_cast<long long>(c.logs_valid),
                 static_cast<long long>(c.logs_valid + c.logs_invalid));
+    if (c.expired_before) {
+      std::printf("; digests up to %s expired by the bucket's lifecycle %s (%lld digests, "
+                  "%lld logs)",
+                  FormatIso8601(*c.expired_before).c_str(), c.expired_rule.c_str(),
+                  static_cast<long long>(c.digests_expired),
+                  static_cast<long long>(c.logs_expired));
+    }
   }
   std::printf("\n");
   Ratio(r.digests_valid, r.digests_invalid, "digest");
@@ -160,6 +167,8 @@ void PrintJson(const Args& a, const validate::ValidationReport& r) {
                   {"logFilesNotListed", r.logs_not_listed},
                   {"brokenLinks", r.links_broken},
                   {"filesExpiredByLifecycle", r.files_expired},
+                  {"digestFilesExpiredByLifecycle", r.digests_expired},
+                  {"logFilesExpiredByLifecycle", r.logs_expired},
                   {"filesArchived", r.files_archived},
                   {"bytesRead", r.bytes_fetched},
                   {"bytesInflated", r.bytes_inflated}};
@@ -171,6 +180,11 @@ void PrintJson(const Args& a, const validate::ValidationReport& r) {
                      {"gaps", c.gaps}};
     e["foundStartTime"] = c.found_start ? OrderedJson(FormatIso8601(*c.found_start)) : OrderedJson(nullptr);
     e["foundEndTime"] = c.found_end ? OrderedJson(FormatIso8601(*c.found_end)) : OrderedJson(nullptr);
+    e["digestFilesExpiredByLifecycle"] = c.digests_expired;
+    e["logFilesExpiredByLifecycle"] = c.logs_expired;
+    e["expiredByLifecycleBefore"] =
+        c.expired_before ? OrderedJson(FormatIso8601(*c.expired_before)) : OrderedJson(nullptr);
+    e["expiredByLifecycleRule"] = c.expired_rule;
     chains.push_back(std::move(e));
   }
   j["chains"] = std::move(chains);

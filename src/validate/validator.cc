@@ -189,6 +189,20 @@ void Run::Emit(size_t chain, FileResult r) {
   if (r.verdict == Verdict::kExpired || r.verdict == Verdict::kArchived) {
     // Not tampering, and not validated either: counted apart.
     ++(r.verdict == Verdict::kExpired ? report_.files_expired : report_.files_archived);
+    if (r.verdict == Verdict::kExpired) {
+      const bool digest = r.kind == FileKind::kDigest;
+      ++(digest ? report_.digests_expired : report_.logs_expired);
+      ++(digest ? s.digests_expired : s.logs_expired);
+      // A digest's key carries its end time: the chain's surviving record
+      // begins no earlier than the newest expired digest's end.
+      if (digest) {
+        if (auto end = TimeFromCloudTrailKey(r.key);
+            end && (!s.expired_before || *end > *s.expired_before)) {
+          s.expired_before = end;
+          s.expired_rule = r.detail;
+        }
+      }
+    }
     if (obs_ != nullptr) obs_->OnResult(r);
     return;
   }

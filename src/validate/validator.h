@@ -73,6 +73,12 @@ struct ChainSummary {
   int64_t logs_valid = 0, logs_invalid = 0;
   int64_t gaps = 0;
   std::optional<TimePoint> found_start, found_end;
+  // Digests and logs the bucket's lifecycle expiration rule removed (not
+  // findings), and the newest point in time before which the chain's
+  // digests are gone that way: the chain's record starts there by rule.
+  int64_t digests_expired = 0, logs_expired = 0;
+  std::optional<TimePoint> expired_before;
+  std::string expired_rule;
 };
 
 struct ValidationReport {
@@ -84,6 +90,7 @@ struct ValidationReport {
   int64_t links_broken = 0, logs_not_listed = 0;
   // Files removed by the bucket's lifecycle rule / waiting for a restore.
   int64_t files_expired = 0, files_archived = 0;
+  int64_t digests_expired = 0, logs_expired = 0;  // files_expired split by kind
   uint64_t bytes_fetched = 0, bytes_inflated = 0;
   bool ok() const { return findings.empty(); }
 };

@@ -458,6 +458,35 @@ TEST_F(ValidatorTest, FilesRemovedByTheBucketsLifecycleRuleAreExpiredNotTampered
   EXPECT_FALSE(ValidateWith(no_rules, At("2027-05-27T00:00:00Z")).ok());
 }
 
+// The oldest digests expire with the log files they list: the chain reports
+// where its record begins by the bucket's rule, and nothing is a finding.
+TEST_F(ValidatorTest, DigestsExpiredWithTheirLogsAreReportedAsSuch) {
+  auto d = Digests(kA, kR);
+  ASSERT_EQ(d.size(), 4u);
+  for (int i = 0; i < 2; ++i) {
+    auto parsed = delivery::ParseDigest(*delivery::Gunzip(GetBytes(d[i])));
+    ASSERT_TRUE(parsed.ok());
+    for (const auto& lf : parsed->log_files) ASSERT_TRUE(store_.Delete(kBucket, lf.key, "").ok());
+    ASSERT_TRUE(store_.Delete(kBucket, d[i], "").ok());
+  }
+  S3LikeReader reader(store_, kExpire180);
+  ValidationReport later = ValidateWith(reader, At("2027-05-27T00:00:00Z"), {kA}, {kR});
+  EXPECT_TRUE(later.ok()) << ::testing::PrintToString(Findings(later));
+  EXPECT_EQ(later.digests_expired, 1);  // the walk stops at the first one gone by rule
+  ASSERT_EQ(later.chains.size(), 1u);
+  const ChainSummary& c = later.chains[0];
+  EXPECT_EQ(c.digests_expired, 1);
+  ASSERT_TRUE(c.expired_before.has_value());
+  EXPECT_EQ(FormatIso8601(*c.expired_before).substr(0, 13),
+            d[1].substr(d[1].size() - 24, 4) + "-" + d[1].substr(d[1].size() - 20, 2) + "-" +
+                d[1].substr(d[1].size() - 18, 2) + "T" + d[1].substr(d[1].size() - 15, 2));
+  EXPECT_EQ(c.expired_rule, "rule expire-logs");
+  EXPECT_EQ(c.digests_valid, 2);
+  // Before the rule is due, the same state is tampering.
+  ValidationReport early = ValidateWith(reader, At("2026-12-01T00:00:00Z"), {kA}, {kR});
+  EXPECT_EQ(Findings(early), std::vector<std::string>{"digest not_found"});
+}
+
 TEST_F(ValidatorTest, ArchivedFilesAreReportedAsNeedingARestoreNotAsTampered) {
   S3LikeReader reader(store_, "");
   reader.archived.insert(Logs(kA, kR)[1]);
