@@ -9,7 +9,8 @@ OUT_DIR/<target>/ receives one file per seed, in each target's input format
                   ({"Version":"2012-10-17",...}) in src/*/*_test.cc
   condition_fuzz  "operator\\nkey\\nv1|v2\\nctxkey=v|v..." from those policies' Condition blocks
   sigv4_fuzz      "method\\ntarget\\nheaders\\n\\nbody" from src/auth/testdata/botocore_vectors.json
-  template_fuzz   src/cfn/testdata/*.yaml
+  template_fuzz   src/cfn/testdata/*.yaml, the raw-string templates in src/cfn/*_test.cc and
+                  the YAML features below (anchors, block scalars, tags, documents)
 """
 import base64
 import glob
@@ -33,6 +34,33 @@ CONTEXT = [
     "kms:EncryptionContext:aws:cloudtrail:arn=arn:aws:cloudtrail:us-east-1:111111111111:trail/org-trail",
     "aws:TagKeys=team|env",
 ]
+
+
+# YAML shapes the test templates do not use, so the fuzzer starts from every
+# part of cfn/template.cc's event reader.
+TEMPLATE_FEATURES = [
+    "%YAML 1.1\n---\nResources:\n  B: {Type: AWS::S3::Bucket}\n...\n",
+    "Resources:\n  B: &b\n    Type: AWS::S3::Bucket\n    Properties: {Tags: &t [{Key: k, Value: v}]}\n"
+    "  C:\n    Type: AWS::S3::Bucket\n    Properties: {Tags: *t}\nOutputs: {O: {Value: *b}}\n",
+    "Description: |+\n  keep\n\nMetadata:\n  F: >-\n    folded\n    text\n  L: |2\n     x\n"
+    "Resources:\n  B:\n    Type: AWS::S3::Bucket\n    Properties:\n      BucketName: !Sub |\n        b-${AWS::Region}\n",
+    "Resources: {B: {Type: AWS::S3::Bucket, Properties: {BucketName: !Join ['-', [!Ref AWS::StackName,"
+    " !Select [0, !Split [',', 'a,b']]]]}}}\n",
+    "? Resources\n: B: {Type: !!str AWS::S3::Bucket, Metadata: {i: !!int 7, b: !!bool true, n: ~}}\n",
+    "a: 1\n---\nb: 2\n",
+    "a: &a [x, x]\nb: &b [*a, *a]\nc: [*b, *b]\n",
+    "Resources:\n  B:\n    Type: \"AWS::S3::Bucket\"\n    Condition: C\nConditions:\n"
+    "  C: !And [!Equals [!Ref AWS::Region, 'us-east-1'], !Not [!Condition D]]\n  D: !Or [true, false]\n",
+]
+
+
+def template_literals():
+    """Raw-string literals R"(...)" in the cfn unit tests that look like YAML templates."""
+    found = []
+    for path in sorted(glob.glob(os.path.join(ROOT, "src", "cfn", "*_test.cc"))):
+        text = open(path, encoding="utf-8", errors="replace").read()
+        found += [m.group(1) for m in re.finditer(r'R"\((.*?)\)"', text, re.S) if ":" in m.group(1)]
+    return found
 
 
 def write(out, target, data):
@@ -87,6 +115,8 @@ def main():
         write(out, "sigv4_fuzz", f"{v['method']}\n{v['target']}\n{head}\n\n".encode() + body)
     for path in sorted(glob.glob(os.path.join(ROOT, "src", "cfn", "testdata", "*.yaml"))):
         write(out, "template_fuzz", open(path, "rb").read())
+    for body in template_literals() + TEMPLATE_FEATURES:
+        write(out, "template_fuzz", body)
     for target in sorted(os.listdir(out)):
         print(f"fuzz_seeds: {target}: {len(os.listdir(os.path.join(out, target)))} seeds")
 

@@ -4,8 +4,10 @@
 // {"Fn::Sub": ...}, {"Condition": name} ...), and checks the template's
 // top-level shape. Called by the evaluator and CfnService. Errors are
 // ValidationError Statuses phrased as AWS phrases them ("Template format
-// error: ..."). Never throws (yaml-cpp exceptions are caught here).
-// Thread-safe (pure functions).
+// error: ...", with the line and column of YAML errors). YAML is read with
+// libyaml's event parser; hostile bodies are bounded: nesting depth, alias
+// expansion (node and byte budgets), one document, string keys only, no
+// duplicate keys. Never throws. Thread-safe (pure functions).
 #pragma once
 
 #include <string_view>

@@ -3,7 +3,7 @@
 // crash, a hang or an exception.
 // Build: clang++ -std=c++20 -fsanitize=fuzzer,address -Isrc src/cfn/template_fuzz_main.cc
 //        src/cfn/template.cc src/cfn/evaluator.cc src/cfn/pattern_match.cc
-//        $(ls src/base/*.cc | grep -v _test) -lyaml-cpp -lssl -lcrypto
+//        $(ls src/base/*.cc | grep -v _test) -lyaml -lssl -lcrypto
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
