@@ -1,6 +1,11 @@
 #include "cloudtrail/channel_events.h"
 
+#include <simdjson.h>
+
 #include <algorithm>
+#include <charconv>
+#include <optional>
+#include <vector>
 
 #include "base/json.h"
 #include "base/strings.h"
@@ -217,6 +222,563 @@ AuditEventResult ConvertRecord(OrderedJson& data, const AuditEventOrigin& origin
   return r;
 }
 
+// ---- Fast path (simdjson) --------------------------------------------------
+//
+// The conversion above goes through nlohmann: parse into a DOM, then dump.
+// At bulk rates that is most of the server's time per event, so valid events
+// take the path below instead: one on-demand pass that validates and writes
+// each value in exactly the form nlohmann's dump(-1, ' ', false, replace)
+// gives (compact; strings re-escaped with \" \\ \b \f \n \r \t and \u00xx
+// for other control characters, everything else raw UTF-8; integers as
+// written). Whatever it is not sure to write identically — a number with a
+// fraction or exponent or out of 64-bit range, "-0", a duplicate key (nlohmann
+// keeps one), a surrogate escape — and every invalid event go to the
+// nlohmann path, which stays the reference for both bytes and error text.
+// channel_events_test checks both paths give the same bytes.
+
+namespace od = simdjson::ondemand;
+
+void AppendEscaped(std::string_view s, std::string& out) {
+  out.push_back('"');
+  size_t run = 0;  // start of the pending run of bytes that need no escape
+  for (size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(s.data() + run, i - run);
+    run = i + 1;
+    switch (c) {
+      case '"': out.append("\\\""); break;
+      case '\\': out.append("\\\\"); break;
+      case '\b': out.append("\\b"); break;
+      case '\f': out.append("\\f"); break;
+      case '\n': out.append("\\n"); break;
+      case '\r': out.append("\\r"); break;
+      case '\t': out.append("\\t"); break;
+      default: {
+        static constexpr char kHex[] = "0123456789abcdef";
+        const char u[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
+        out.append(u, 6);
+      }
+    }
+  }
+  out.append(s.data() + run, s.size() - run);
+  out.push_back('"');
+}
+
+// A string value, unescaped; false when the fast path should not take it
+// (simdjson error, or a surrogate code point from a \u escape, which nlohmann
+// refuses when unpaired and the UTF-8 check upstream never saw).
+bool GetPlainString(od::value v, std::string_view& s) {
+  if (v.get_string().get(s)) return false;
+  for (size_t i = s.find('\xED'); i != std::string_view::npos; i = s.find('\xED', i + 1)) {
+    if (i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) >= 0xA0) return false;
+  }
+  return true;
+}
+
+// An integer token nlohmann keeps as int64/uint64 and prints as written.
+bool IsPlainInteger(std::string_view t) {
+  std::string_view digits = t;
+  if (!digits.empty() && digits.front() == '-') digits.remove_prefix(1);
+  if (digits.empty() || digits.size() > 20) return false;
+  if (digits.front() == '0') return false;  // "0" and "-0" go the slow way; "01" is invalid
+  for (char c : digits)
+    if (c < '0' || c > '9') return false;
+  const char* end = t.data() + t.size();
+  if (t.front() == '-') {
+    int64_t v;
+    auto [p, ec] = std::from_chars(t.data(), end, v);
+    return ec == std::errc() && p == end;
+  }
+  uint64_t v;
+  auto [p, ec] = std::from_chars(t.data(), end, v);
+  return ec == std::errc() && p == end;
+}
+
+bool WriteCanonical(od::value v, int depth, std::string& out);
+
+// Members of one object (keys unescaped; `depth` counts the object itself);
+// a repeated key sends the event the slow way. Objects in records are small, so a linear scan is cheapest.
+bool WriteObject(od::object obj, int depth, std::string& out) {
+  out.push_back('{');
+  std::vector<std::string_view> keys;
+  for (auto field : obj) {
+    std::string_view key;
+    od::value fv;
+    if (field.unescaped_key().get(key) || field.value().get(fv)) return false;
+    if (std::find(keys.begin(), keys.end(), key) != keys.end()) return false;
+    if (key.find('\xED') != std::string_view::npos) return false;
+    keys.push_back(key);
+    if (keys.size() > 1) out.push_back(',');
+    AppendEscaped(key, out);
+    out.push_back(':');
+    if (!WriteCanonical(fv, depth, out)) return false;
+  }
+  out.push_back('}');
+  return true;
+}
+
+// `depth`: how many arrays/objects enclose `v` (JsonNestingDepth's count).
+bool WriteCanonical(od::value v, int depth, std::string& out) {
+  od::json_type type;
+  if (v.type().get(type)) return false;
+  switch (type) {
+    case od::json_type::object: {
+      od::object obj;
+      if (depth + 1 > kMaxEventDataDepth || v.get_object().get(obj)) return false;
+      return WriteObject(obj, depth + 1, out);
+    }
+    case od::json_type::array: {
+      od::array arr;
+      if (depth + 1 > kMaxEventDataDepth || v.get_array().get(arr)) return false;
+      out.push_back('[');
+      bool first = true;
+      for (auto element : arr) {
+        od::value ev;
+        if (element.get(ev)) return false;
+        if (!first) out.push_back(',');
+        first = false;
+        if (!WriteCanonical(ev, depth + 1, out)) return false;
+      }
+      out.push_back(']');
+      return true;
+    }
+    case od::json_type::string: {
+      std::string_view s;
+      if (!GetPlainString(v, s)) return false;
+      AppendEscaped(s, out);
+      return true;
+    }
+    case od::json_type::number: {
+      std::string_view t = v.raw_json_token();
+      while (!t.empty() && (t.back() == ' ' || t.back() == '\t' || t.back() == '\n' ||
+                            t.back() == '\r'))
+        t.remove_suffix(1);
+      if (!IsPlainInteger(t)) return false;
+      int64_t i;
+      uint64_t u;
+      // Consume the value (and let simdjson check the token as well).
+      if (t.front() == '-' ? v.get_int64().get(i) != simdjson::SUCCESS
+                           : v.get_uint64().get(u) != simdjson::SUCCESS)
+        return false;
+      out.append(t);
+      return true;
+    }
+    case od::json_type::boolean: {
+      bool b;
+      if (v.get_bool().get(b)) return false;
+      out.append(b ? "true" : "false");
+      return true;
+    }
+    case od::json_type::null: {
+      bool is_null = false;
+      if (v.is_null().get(is_null) || !is_null) return false;
+      out.append("null");
+      return true;
+    }
+  }
+  return false;
+}
+
+// One top-level member of eventData, written canonically.
+struct Member {
+  std::string_view key;
+  std::string text;       // canonical JSON of the value
+  std::string_view str;   // the unescaped string, for string values
+  bool is_string = false;
+  bool is_object = false;
+  bool is_null = false;
+};
+
+// Parses `event_data` (one JSON object) into canonical members; false when
+// the fast path does not apply. String views point into `parser`.
+bool ReadMembers(od::parser& parser, const simdjson::padded_string& padded,
+                 std::vector<Member>& members) {
+  od::document doc;
+  if (parser.iterate(padded).get(doc)) return false;
+  od::object obj;
+  if (doc.get_object().get(obj)) return false;
+  for (auto field : obj) {
+    Member m;
+    od::value fv;
+    if (field.unescaped_key().get(m.key) || field.value().get(fv)) return false;
+    if (m.key.find('\xED') != std::string_view::npos) return false;
+    for (const Member& seen : members)
+      if (seen.key == m.key) return false;
+    od::json_type type;
+    if (fv.type().get(type)) return false;
+    if (type == od::json_type::string) {
+      if (!GetPlainString(fv, m.str)) return false;
+      m.is_string = true;
+      AppendEscaped(m.str, m.text);
+    } else {
+      m.is_object = type == od::json_type::object;
+      m.is_null = type == od::json_type::null;
+      if (!WriteCanonical(fv, 1, m.text)) return false;
+    }
+    members.push_back(std::move(m));
+  }
+  // Nothing may follow the object (nlohmann refuses trailing content).
+  return doc.current_location().error() == simdjson::OUT_OF_BOUNDS;
+}
+
+const Member* FindMember(const std::vector<Member>& members, std::string_view key) {
+  for (const Member& m : members)
+    if (m.key == key) return &m;
+  return nullptr;
+}
+
+void AppendKey(std::string_view key, std::string& out) {
+  out.push_back(',');
+  out.push_back('"');
+  out.append(key);  // our own keys: plain ASCII
+  out.append("\":");
+}
+
+// A custom-schema event the fast way, or nullopt (then the slow path decides).
+std::optional<AuditEventResult> FastCustom(const std::vector<Member>& members,
+                                           size_t input_bytes, const AuditEventOrigin& origin,
+                                           const std::string& event_id) {
+  for (const FieldRule& rule : kEventDataFields)
+    if (rule.required && !FindMember(members, rule.name)) return std::nullopt;
+  for (const Member& m : members) {
+    const FieldRule* rule = FindRule(m.key);
+    if (!rule) return std::nullopt;
+    if (rule->kind == Kind::kObject && !rule->required && m.is_null) continue;
+    switch (rule->kind) {
+      case Kind::kString:
+        if (!m.is_string || (rule->required && m.str.empty()) || m.str.size() > rule->max_bytes)
+          return std::nullopt;
+        break;
+      case Kind::kObject:
+        // The canonical text is what nlohmann's dump gives, so its size is
+        // the one the slow path compares (it skips the check when the whole
+        // input is smaller than the limit; the text is never larger).
+        if (!m.is_object) return std::nullopt;
+        if (rule->max_bytes > 0 && input_bytes > rule->max_bytes && m.text.size() > rule->max_bytes)
+          return std::nullopt;
+        break;
+      case Kind::kAccount:
+        if (!m.is_string || m.str != origin.owner_account) return std::nullopt;
+        break;
+    }
+  }
+  // userIdentity: {type, principalId[, details]}, parsed again on its own
+  // (it is small) to check its members and keep them in the record's order.
+  const Member* who = FindMember(members, "userIdentity");
+  thread_local od::parser identity_parser;
+  simdjson::padded_string who_padded(who->text);
+  std::vector<Member> id_members;
+  if (!ReadMembers(identity_parser, who_padded, id_members)) return std::nullopt;
+  const Member *type = nullptr, *principal = nullptr, *details = nullptr;
+  for (const Member& m : id_members) {
+    if (m.key == "type") {
+      if (!m.is_string || m.str.empty() || m.str.size() > 128) return std::nullopt;
+      type = &m;
+    } else if (m.key == "principalId") {
+      if (!m.is_string || m.str.empty() || m.str.size() > 1024) return std::nullopt;
+      principal = &m;
+    } else if (m.key == "details") {
+      if (m.is_null) continue;
+      if (!m.is_object) return std::nullopt;
+      details = &m;
+    } else {
+      return std::nullopt;
+    }
+  }
+  if (!type || !principal) return std::nullopt;
+  auto when = ParseIso8601(FindMember(members, "eventTime")->str);
+  if (!when) return std::nullopt;
+
+  AuditEventResult r;
+  ingest::Event& e = r.event;
+  e.event_id = event_id;
+  e.account_id = origin.owner_account;
+  e.region = origin.region;
+  e.event_time = *when;
+  e.event_source = std::string(FindMember(members, "eventSource")->str);
+  e.event_name = std::string(FindMember(members, "eventName")->str);
+  e.management_event = true;
+  e.event_category = "ActivityAuditLog";
+  e.event_type = "ActivityLog";
+
+  // The same members in the same order as ConvertCustom's record.
+  std::string& out = e.record_json;
+  out.reserve(input_bytes + 512);
+  out.append("{\"eventVersion\":\"1.11\",\"userIdentity\":{\"type\":");
+  out.append(type->text);
+  out.append(",\"principalId\":");
+  out.append(principal->text);
+  if (details) {
+    out.append(",\"details\":");
+    out.append(details->text);
+  }
+  out.push_back('}');
+  AppendKey("eventTime", out);
+  AppendEscaped(FormatIso8601(*when), out);
+  AppendKey("eventSource", out);
+  out.append(FindMember(members, "eventSource")->text);
+  AppendKey("eventName", out);
+  out.append(FindMember(members, "eventName")->text);
+  AppendKey("awsRegion", out);
+  AppendEscaped(origin.region, out);
+  auto copy = [&](const char* name, bool null_if_absent) {
+    const Member* m = FindMember(members, name);
+    if (!m && !null_if_absent) return;
+    AppendKey(name, out);
+    out.append(m ? std::string_view(m->text) : std::string_view("null"));
+  };
+  copy("sourceIPAddress", false);
+  copy("userAgent", false);
+  copy("errorCode", false);
+  copy("errorMessage", false);
+  copy("requestParameters", true);
+  copy("responseElements", true);
+  copy("additionalEventData", false);
+  AppendKey("eventID", out);
+  AppendEscaped(event_id, out);
+  AppendKey("eventType", out);
+  AppendEscaped(e.event_type, out);
+  out.append(",\"managementEvent\":true");
+  AppendKey("recipientAccountId", out);
+  AppendEscaped(origin.owner_account, out);
+  AppendKey("eventCategory", out);
+  AppendEscaped(e.event_category, out);
+  out.append(",\"metadata\":{\"ingestionTime\":");
+  AppendEscaped(FormatIso8601(origin.ingestion_time), out);
+  out.append(",\"channelARN\":");
+  AppendEscaped(origin.channel_arn, out);
+  out.append(",\"UID\":");
+  out.append(FindMember(members, "UID")->text);
+  out.append(",\"version\":");
+  out.append(FindMember(members, "version")->text);
+  out.append("}}");
+  r.ok = true;
+  return r;
+}
+
+// A whole record the fast way: its canonical bytes (what the slow path's
+// dump gives), completed the same way, then ParseRecord as there.
+std::optional<AuditEventResult> FastRecord(const std::vector<Member>& members,
+                                           const AuditEventOrigin& origin,
+                                           const AuditEventLimits& limits,
+                                           const std::string& event_id) {
+  const Member* acct = FindMember(members, "recipientAccountId");
+  if (acct && (!acct->is_string || acct->str != origin.owner_account)) return std::nullopt;
+  std::string bytes;
+  size_t n = 64;
+  for (const Member& m : members) n += m.key.size() + m.text.size() + 4;
+  bytes.reserve(n);
+  bytes.push_back('{');
+  for (const Member& m : members) {
+    if (bytes.size() > 1) bytes.push_back(',');
+    AppendEscaped(m.key, bytes);
+    bytes.push_back(':');
+    bytes.append(m.text);
+  }
+  auto add = [&](const char* key, const std::string& value) {
+    if (FindMember(members, key)) return;
+    if (bytes.size() > 1) bytes.push_back(',');
+    AppendEscaped(key, bytes);
+    bytes.push_back(':');
+    AppendEscaped(value, bytes);
+  };
+  add("recipientAccountId", origin.owner_account);
+  add("awsRegion", origin.region);
+  add("eventID", event_id);
+  bytes.push_back('}');
+  if (bytes.size() > limits.max_event_bytes) return std::nullopt;
+  auto parsed = ingest::ParseRecord(bytes);
+  if (!parsed.ok()) return std::nullopt;
+  AuditEventResult r;
+  r.event = std::move(*parsed);
+  r.ok = true;
+  return r;
+}
+
+std::optional<AuditEventResult> FastConvert(std::string_view event_data,
+                                            const AuditEventOrigin& origin,
+                                            const AuditEventLimits& limits,
+                                            const std::string& event_id) {
+  thread_local od::parser parser;
+  simdjson::padded_string padded(event_data);
+  std::vector<Member> members;
+  members.reserve(16);
+  if (!ReadMembers(parser, padded, members)) return std::nullopt;
+  if (FindMember(members, "eventVersion")) return FastRecord(members, origin, limits, event_id);
+  return FastCustom(members, event_data.size(), origin, event_id);
+}
+
+
+// ---- The request body ------------------------------------------------------
+
+// The JSON number grammar.
+bool IsJsonNumber(std::string_view t) {
+  size_t i = 0;
+  auto digit = [&](size_t k) { return k < t.size() && t[k] >= '0' && t[k] <= '9'; };
+  if (i < t.size() && t[i] == '-') ++i;
+  if (!digit(i)) return false;
+  if (t[i] == '0') {
+    ++i;
+  } else {
+    while (digit(i)) ++i;
+  }
+  if (i < t.size() && t[i] == '.') {
+    ++i;
+    if (!digit(i)) return false;
+    while (digit(i)) ++i;
+  }
+  if (i < t.size() && (t[i] == 'e' || t[i] == 'E')) {
+    ++i;
+    if (i < t.size() && (t[i] == '+' || t[i] == '-')) ++i;
+    if (!digit(i)) return false;
+    while (digit(i)) ++i;
+  }
+  return i == t.size();
+}
+
+// Walks a value to its end so that all of it is checked (on-demand parsing
+// skips what is not read); false on anything doubtful.
+// `depth` counts the arrays/objects around `v`; one deeper than
+// kMaxAuditEventsBodyDepth is doubtful (the slow path refuses it).
+bool SkimValue(od::value v, int depth) {
+  od::json_type type;
+  if (v.type().get(type)) return false;
+  switch (type) {
+    case od::json_type::object: {
+      od::object obj;
+      if (depth + 1 > kMaxAuditEventsBodyDepth || v.get_object().get(obj)) return false;
+      for (auto field : obj) {
+        std::string_view key;
+        od::value fv;
+        if (field.unescaped_key().get(key) || field.value().get(fv)) return false;
+        if (key.find('\xED') != std::string_view::npos || !SkimValue(fv, depth + 1)) return false;
+      }
+      return true;
+    }
+    case od::json_type::array: {
+      od::array arr;
+      if (depth + 1 > kMaxAuditEventsBodyDepth || v.get_array().get(arr)) return false;
+      for (auto element : arr) {
+        od::value ev;
+        if (element.get(ev) || !SkimValue(ev, depth + 1)) return false;
+      }
+      return true;
+    }
+    case od::json_type::string: {
+      std::string_view s;
+      return GetPlainString(v, s);
+    }
+    case od::json_type::number: {
+      std::string_view t = v.raw_json_token();
+      while (!t.empty() && (t.back() == ' ' || t.back() == '\t' || t.back() == '\n' ||
+                            t.back() == '\r'))
+        t.remove_suffix(1);
+      // Fractions and exponents go the slow way: whether nlohmann takes one
+      // depends on its range (it refuses what overflows a double).
+      if (t.size() > 300 || t.find_first_of(".eE") != std::string_view::npos) return false;
+      double d;
+      simdjson::error_code ignored = v.get_double().get(d);  // consumes the token
+      (void)ignored;
+      return IsJsonNumber(t);
+    }
+    case od::json_type::boolean: {
+      bool b;
+      return !v.get_bool().get(b);
+    }
+    case od::json_type::null: {
+      bool is_null = false;
+      return !v.is_null().get(is_null) && is_null;
+    }
+  }
+  return false;
+}
+
+// A string member's value, or nullopt (as a non-string) — false on doubt.
+bool ReadOptionalString(od::value v, std::optional<std::string>& out) {
+  od::json_type type;
+  if (v.type().get(type)) return false;
+  if (type != od::json_type::string) {
+    out.reset();
+    return SkimValue(v, 3);
+  }
+  std::string_view s;
+  if (!GetPlainString(v, s)) return false;
+  out = std::string(s);
+  return true;
+}
+
+bool ReadEntry(od::value v, AuditEventEntry& entry) {
+  od::json_type type;
+  if (v.type().get(type)) return false;
+  if (type != od::json_type::object) return SkimValue(v, 2);
+  entry.is_object = true;
+  od::object obj;
+  if (v.get_object().get(obj)) return false;
+  for (auto field : obj) {
+    std::string_view key;
+    od::value fv;
+    if (field.unescaped_key().get(key) || field.value().get(fv)) return false;
+    if (key == "id") {
+      if (!ReadOptionalString(fv, entry.id)) return false;
+    } else if (key == "eventData") {
+      if (!ReadOptionalString(fv, entry.data)) return false;
+    } else if (key == "eventDataChecksum") {
+      bool is_null = false;
+      od::json_type t;
+      if (fv.type().get(t)) return false;
+      is_null = t == od::json_type::null;
+      entry.checksum_given = !is_null;
+      if (!ReadOptionalString(fv, entry.checksum)) return false;
+    } else if (key.find('\xED') != std::string_view::npos || !SkimValue(fv, 3)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::optional<AuditEventsBody> FastBody(std::string_view body) {
+  thread_local od::parser parser;
+  simdjson::padded_string padded(body);
+  od::document doc;
+  if (parser.iterate(padded).get(doc)) return std::nullopt;
+  od::object obj;
+  if (doc.get_object().get(obj)) return std::nullopt;
+  AuditEventsBody out;
+  for (auto field : obj) {
+    std::string_view key;
+    od::value fv;
+    if (field.unescaped_key().get(key) || field.value().get(fv)) return std::nullopt;
+    if (key != "auditEvents") {
+      if (key.find('\xED') != std::string_view::npos || !SkimValue(fv, 1)) return std::nullopt;
+      continue;
+    }
+    out = AuditEventsBody();  // the last one counts
+    od::json_type type;
+    if (fv.type().get(type)) return std::nullopt;
+    if (type == od::json_type::null) {
+      if (!SkimValue(fv, 1)) return std::nullopt;
+      continue;
+    }
+    if (type != od::json_type::array) {
+      out.list = AuditEventsBody::List::kNotArray;
+      if (!SkimValue(fv, 1)) return std::nullopt;
+      continue;
+    }
+    out.list = AuditEventsBody::List::kArray;
+    od::array arr;
+    if (fv.get_array().get(arr)) return std::nullopt;
+    for (auto element : arr) {
+      od::value ev;
+      if (element.get(ev)) return std::nullopt;
+      out.events.emplace_back();
+      if (!ReadEntry(ev, out.events.back())) return std::nullopt;
+    }
+  }
+  if (doc.current_location().error() != simdjson::OUT_OF_BOUNDS) return std::nullopt;
+  return out;
+}
+
 }  // namespace
 
 bool ChecksumMatches(std::string_view event_data, std::string_view checksum) {
@@ -249,23 +811,95 @@ int JsonNestingDepth(std::string_view json, int limit) {
   return max_depth;
 }
 
-AuditEventResult ConvertAuditEvent(std::string_view event_data, const AuditEventOrigin& origin,
-                                   const AuditEventLimits& limits, const std::string& event_id) {
+namespace {
+
+// The checks both paths share, before any parsing; nullopt when they pass.
+std::optional<AuditEventResult> Precheck(std::string_view event_data,
+                                         const AuditEventLimits& limits) {
   if (event_data.size() > limits.max_event_bytes)
     return Fail("EventTooLarge", "eventData is " + std::to_string(event_data.size()) +
                                      " bytes; the limit is " +
                                      std::to_string(limits.max_event_bytes) + " bytes");
   if (event_data.empty()) return BadData("eventData is empty");
   if (!IsValidUtf8(event_data)) return BadData("eventData is not valid UTF-8");
+  return std::nullopt;
+}
+
+// Before nlohmann, which recurses, and after the fast path, which keeps to
+// the same depth itself.
+std::optional<AuditEventResult> CheckDepth(std::string_view event_data) {
   if (JsonNestingDepth(event_data, kMaxEventDataDepth) > kMaxEventDataDepth)
     return BadData("eventData is nested deeper than " + std::to_string(kMaxEventDataDepth) +
                    " levels");
+  return std::nullopt;
+}
+
+AuditEventResult ConvertWithNlohmann(std::string_view event_data, const AuditEventOrigin& origin,
+                                     const AuditEventLimits& limits,
+                                     const std::string& event_id) {
   OrderedJson data =
       OrderedJson::parse(event_data.begin(), event_data.end(), nullptr, /*allow_exceptions=*/false);
   if (data.is_discarded()) return BadData("eventData is not valid JSON");
   if (!data.is_object()) return BadData("eventData must be a JSON object");
   if (data.contains("eventVersion")) return ConvertRecord(data, origin, limits, event_id);
   return ConvertCustom(data, event_data.size(), origin, event_id);
+}
+
+}  // namespace
+
+AuditEventResult ConvertAuditEvent(std::string_view event_data, const AuditEventOrigin& origin,
+                                   const AuditEventLimits& limits, const std::string& event_id) {
+  if (auto refused = Precheck(event_data, limits)) return std::move(*refused);
+  if (auto fast = FastConvert(event_data, origin, limits, event_id)) return std::move(*fast);
+  if (auto refused = CheckDepth(event_data)) return std::move(*refused);
+  return ConvertWithNlohmann(event_data, origin, limits, event_id);
+}
+
+AuditEventResult ConvertAuditEventReference(std::string_view event_data,
+                                            const AuditEventOrigin& origin,
+                                            const AuditEventLimits& limits,
+                                            const std::string& event_id) {
+  if (auto refused = Precheck(event_data, limits)) return std::move(*refused);
+  if (auto refused = CheckDepth(event_data)) return std::move(*refused);
+  return ConvertWithNlohmann(event_data, origin, limits, event_id);
+}
+
+Result<AuditEventsBody> ParseAuditEventsBodyReference(std::string_view body) {
+  if (JsonNestingDepth(body, kMaxAuditEventsBodyDepth) > kMaxAuditEventsBodyDepth)
+    return Status::Error("SerializationException", "The request body is nested too deeply.");
+  Json in = Json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
+  if (in.is_discarded())
+    return Status::Error("SerializationException", "The request body is not valid JSON.");
+  if (!in.is_object())
+    return Status::Error("SerializationException", "The request body must be a JSON object.");
+  AuditEventsBody out;
+  auto events_it = in.find("auditEvents");
+  if (events_it == in.end() || events_it->is_null()) return out;
+  if (!events_it->is_array()) {
+    out.list = AuditEventsBody::List::kNotArray;
+    return out;
+  }
+  out.list = AuditEventsBody::List::kArray;
+  for (Json& e : *events_it) {
+    AuditEventEntry& entry = out.events.emplace_back();
+    if (!e.is_object()) continue;
+    entry.is_object = true;
+    auto str = [&](const char* key, std::optional<std::string>& to) {
+      auto it = e.find(key);
+      if (it != e.end() && it->is_string()) to = std::move(it->get_ref<std::string&>());
+    };
+    str("id", entry.id);
+    str("eventData", entry.data);
+    auto sum = e.find("eventDataChecksum");
+    entry.checksum_given = sum != e.end() && !sum->is_null();
+    str("eventDataChecksum", entry.checksum);
+  }
+  return out;
+}
+
+Result<AuditEventsBody> ParseAuditEventsBody(std::string_view body) {
+  if (auto fast = FastBody(body)) return std::move(*fast);
+  return ParseAuditEventsBodyReference(body);
 }
 
 }  // namespace orgtrail::cloudtrail

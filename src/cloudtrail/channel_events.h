@@ -17,7 +17,9 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
+#include <vector>
 #include <string_view>
 
 #include "base/status.h"
@@ -73,5 +75,46 @@ int JsonNestingDepth(std::string_view json, int limit);
 // event, or a record without one; a record's own eventID is kept.
 AuditEventResult ConvertAuditEvent(std::string_view event_data, const AuditEventOrigin& origin,
                                    const AuditEventLimits& limits, const std::string& event_id);
+
+// The same conversion through nlohmann only (parse into a DOM, dump the
+// record). ConvertAuditEvent takes a one-pass simdjson path for the events it
+// can write byte for byte as this one does and falls back to it for the rest
+// (and for every refusal, so error texts come from one place). For tests,
+// which hold the two to the same bytes.
+AuditEventResult ConvertAuditEventReference(std::string_view event_data,
+                                            const AuditEventOrigin& origin,
+                                            const AuditEventLimits& limits,
+                                            const std::string& event_id);
+
+// One member of PutAuditEvents' auditEvents list, as the body holds it
+// (values that are not strings are reported as absent strings; the handler
+// decides what that means).
+struct AuditEventEntry {
+  bool is_object = false;
+  std::optional<std::string> id;  // "id", when a string
+  std::optional<std::string> data;  // "eventData", when a string
+  bool checksum_given = false;      // "eventDataChecksum" present and not null
+  std::optional<std::string> checksum;  // ... and a string
+};
+
+struct AuditEventsBody {
+  enum class List { kAbsentOrNull, kNotArray, kArray };
+  List list = List::kAbsentOrNull;
+  std::vector<AuditEventEntry> events;  // when kArray
+};
+
+// The body is {"auditEvents":[{...}]}: three levels. Anything much deeper is
+// refused (SerializationException) before nlohmann, which recurses, sees it.
+inline constexpr int kMaxAuditEventsBodyDepth = 8;
+
+// Reads a PutAuditEvents body ({"auditEvents":[...]}): SerializationException
+// when it is not JSON, not an object or nested deeper than
+// kMaxAuditEventsBodyDepth. A repeated member counts once, with
+// its last value (as nlohmann's DOM has it). One simdjson pass when the body
+// is valid, nlohmann (the reference, and the source of every refusal)
+// otherwise.
+Result<AuditEventsBody> ParseAuditEventsBody(std::string_view body);
+// The nlohmann reading alone, for tests.
+Result<AuditEventsBody> ParseAuditEventsBodyReference(std::string_view body);
 
 }  // namespace orgtrail::cloudtrail

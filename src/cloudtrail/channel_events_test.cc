@@ -9,6 +9,7 @@
 #include "base/strings.h"
 #include "crypto/hash.h"
 #include "ingest/record_parser.h"
+#include "ingest/sample_records_testutil.h"
 
 namespace orgtrail::cloudtrail {
 namespace {
@@ -208,4 +209,166 @@ TEST(ChannelEventsTest, NestingDepthSkipsStrings) {
 }
 
 }  // namespace
+
+// ConvertAuditEvent's one-pass path must give exactly the reference
+// (nlohmann) path's answer: the same bytes for a good event, the same
+// refusal for a bad one.
+void ExpectSameAsReference(std::string_view data, const std::string& what) {
+  AuditEventResult fast = ConvertAuditEvent(data, Origin(), {}, "evt-1");
+  AuditEventResult ref = ConvertAuditEventReference(data, Origin(), {}, "evt-1");
+  ASSERT_EQ(fast.ok, ref.ok) << what << ": " << ref.error.message << " / " << fast.error.message;
+  if (!ref.ok) {
+    EXPECT_EQ(fast.error.code, ref.error.code) << what;
+    EXPECT_EQ(fast.error.message, ref.error.message) << what;
+    return;
+  }
+  EXPECT_EQ(fast.event.record_json, ref.event.record_json) << what;
+  EXPECT_EQ(fast.event.event_id, ref.event.event_id) << what;
+  EXPECT_EQ(fast.event.account_id, ref.event.account_id) << what;
+  EXPECT_EQ(fast.event.region, ref.event.region) << what;
+  EXPECT_EQ(fast.event.event_source, ref.event.event_source) << what;
+  EXPECT_EQ(fast.event.event_name, ref.event.event_name) << what;
+  EXPECT_EQ(ToUnixSeconds(fast.event.event_time), ToUnixSeconds(ref.event.event_time)) << what;
+  EXPECT_EQ(fast.event.event_category, ref.event.event_category) << what;
+  EXPECT_EQ(fast.event.management_event, ref.event.management_event) << what;
+  EXPECT_EQ(fast.event.read_only, ref.event.read_only) << what;
+  EXPECT_EQ(fast.event.resource_arns, ref.event.resource_arns) << what;
+}
+
+TEST(ChannelEventsTest, FastPathMatchesReferenceOnEdgeCases) {
+  const std::string base =
+      R"("version":"1.0","userIdentity":{"type":"T","principalId":"p"},"eventSource":"s",)"
+      R"("eventName":"n","eventTime":"2026-01-02T03:04:05Z","UID":"u")";
+  const std::vector<std::string> tails = {
+      "",
+      R"(,"requestParameters":{"a":"\/\u00e9\u0001\u001F\"\\\b\f\n\r\t\u007f\ud83d\ude00"})",
+      R"(,"requestParameters":{"n":[0,-0,1,-1,18446744073709551615,18446744073709551616]})",
+      R"(,"requestParameters":{"n":-9223372036854775808,"m":-9223372036854775809})",
+      R"(,"requestParameters":{"f":1.5,"e":1e3,"E":2E-2,"z":0.0})",
+      R"(,"requestParameters":{"a":1,"a":2})",
+      R"(,"requestParameters":{"a":{"b":[{"c":null,"d":true,"e":false}],"b":[]}})",
+      R"(,"requestParameters":{ "x" : [ 1 , 2 ] ,
+           "y" : { } })",
+      R"(,"requestParameters":{"k\u0065y":1,"key":2})",
+      R"(,"requestParameters":{"s":"\ud800"})",
+      R"(,"requestParameters":{"s":"\udc00x"})",
+      R"(,"requestParameters":null,"responseElements":null,"additionalEventData":null)",
+      R"(,"additionalEventData":{"x":01})",
+      R"(,"errorCode":"E","errorMessage":"m\u2028","userAgent":"ua","sourceIPAddress":"1.2.3.4")",
+      R"(,"recipientAccountId":"111111111111")",
+      R"(,"recipientAccountId":"222222222222")",
+      R"(,"recipientAccountId":null)",
+      R"(,"userAgent":null)",
+      R"(,"UID":"again")",
+      R"(,"extra":1)",
+      R"(,"requestParameters":[])",
+      R"(,"requestParameters":{"a":1}} trailing)",
+      R"(,"requestParameters":{"a":1}}})",
+  };
+  for (const std::string& t : tails) ExpectSameAsReference("{" + base + t + "}", t);
+  for (int n : {62, 63}) {  // 64 levels are allowed, 65 are not
+    std::string t = R"(,"requestParameters":{"a":)" + std::string(n, '[') + std::string(n, ']') + "}";
+    ExpectSameAsReference("{" + base + t + "}", "depth " + std::to_string(n + 2));
+  }
+  for (const char* who :
+       {R"({"type":"T","principalId":"p","details":null})",
+        R"({"type":"T","principalId":"p","details":{"z":1,"a":[2]}})",
+        R"({"principalId":"p","type":"T"})", R"({"type":"","principalId":"p"})",
+        R"({"type":"T","principalId":"p","other":1})", R"({"type":"T","type":"U","principalId":"p"})",
+        R"({"type":"T"})", R"("T")"}) {
+    std::string data = R"({"version":"1.0","userIdentity":)" + std::string(who) +
+                       R"(,"eventSource":"s","eventName":"n","eventTime":"2026-01-02T03:04:05.5+02:00","UID":"u"})";
+    ExpectSameAsReference(data, who);
+  }
+  for (const char* rec :
+       {R"({"eventVersion":"1.08","eventTime":"2026-01-02T03:04:05Z","eventSource":"s","eventName":"n","userIdentity":{"accountId":"9"},"x":1.25})",
+        R"({ "eventVersion" : "1.08", "eventTime":"2026-01-02T03:04:05Z","eventSource":"s","eventName":"n","awsRegion":"eu-west-1","eventID":"own","recipientAccountId":"111111111111","resources":[{"ARN":"a","type":"t"}],"readOnly":true })",
+        R"({"eventVersion":"1.08","eventTime":"2026-01-02T03:04:05Z","eventSource":"s","eventName":"n","recipientAccountId":"2"})",
+        R"({"eventVersion":"1.08","eventTime":"bad","eventSource":"s","eventName":"n"})",
+        R"({"eventVersion":"1.08","eventSource":"s","eventName":"n","eventSource":"t","eventTime":"2026-01-02T03:04:05Z"})",
+        R"([1,2])", R"({"eventVersion":1} x)", "nul", R"({"a":"b")"}) {
+    ExpectSameAsReference(rec, rec);
+  }
+}
+
+// Every real sample, as a whole record (owned by the channel's account) and
+// rewritten in the custom schema, converts to the same bytes both ways.
+TEST(ChannelEventsTest, FastPathMatchesReferenceOnSamples) {
+  size_t n = 0;
+  for (const auto& f : ingest::testutil::LoadSampleFiles()) {
+    auto spans = ingest::testutil::RecordSpans(f.text);
+    if (!spans) continue;
+    for (std::string_view span : *spans) {
+      OrderedJson r = OrderedJson::parse(span, nullptr, false);
+      if (!r.is_object()) continue;
+      ++n;
+      std::string as_record = std::string(span);
+      if (r.contains("recipientAccountId")) {
+        r["recipientAccountId"] = kOwner;
+        as_record = r.dump();
+      }
+      ExpectSameAsReference(as_record, f.path + " (record)");
+      OrderedJson who = r.value("userIdentity", OrderedJson::object());
+      OrderedJson c = {{"version", "1.0"},
+                       {"userIdentity",
+                        {{"type", who.value("type", "Unknown")},
+                         {"principalId", who.value("principalId", "anonymous")},
+                         {"details", who}}},
+                       {"eventSource", r.value("eventSource", "app.example.com")},
+                       {"eventName", r.value("eventName", "Event")},
+                       {"eventTime", r.value("eventTime", "2026-01-01T00:00:00Z")},
+                       {"UID", "u"}};
+      for (const char* k : {"userAgent", "sourceIPAddress", "errorCode", "errorMessage"})
+        if (r.contains(k) && r[k].is_string()) c[k] = r[k];
+      for (const char* k : {"requestParameters", "responseElements", "additionalEventData"})
+        if (r.contains(k) && (r[k].is_object() || r[k].is_null())) c[k] = r[k];
+      ExpectSameAsReference(c.dump(), f.path + " (custom)");
+      ExpectSameAsReference(c.dump(2), f.path + " (custom, indented)");
+    }
+  }
+  EXPECT_GT(n, 100u);
+}
+
+
+// The one-pass body reader and the nlohmann reader agree on every shape.
+TEST(ChannelEventsTest, BodyReaderMatchesReference) {
+  const std::vector<std::string> bodies = {
+      R"({"auditEvents":[{"id":"a","eventData":"{\"x\":\"\\u00e9\"}","eventDataChecksum":"ab"}]})",
+      R"({"auditEvents":[{"id":"a","eventData":"d","eventDataChecksum":null},{"id":1},"s",null]})",
+      R"({"auditEvents":[{"id":"a","id":"b","eventData":5,"eventDataChecksum":7}]})",
+      R"({"other":{"n":[1.5e400,-0,1E+2]},"auditEvents":[],"auditEvents":[{"id":"x"}]})",
+      R"({"auditEvents":null})", R"({"auditEvents":{}})", R"({})", R"([])", R"("x")",
+      R"({"auditEvents":[{"id":"a","eventData":"\ud800"}]})",
+      R"({"auditEvents":[{"id":"a","eventData":"x"}]} x)", R"({"auditEvents":[{"id":"a",}]})",
+      R"({"auditEvents":[{"id":"a","eventData":"x","n":01}]})",
+      " { \"auditEvents\" : [ { \"eventData\" : \"\\\"q\\\"\" , \"id\" : \"z\" } ] } ",
+      R"({"x":[[[[[[[1]]]]]]],"auditEvents":[{"id":"a","n":[[[[[{}]]]]]}]})",
+      R"({"x":[[[[[[[[1]]]]]]]],"auditEvents":[]})",
+      R"({"auditEvents":[{"id":"a","n":[[[[[[{}]]]]]]}]})",
+  };
+  for (const std::string& b : bodies) {
+    auto fast = ParseAuditEventsBody(b);
+    auto ref = ParseAuditEventsBodyReference(b);
+    ASSERT_EQ(fast.ok(), ref.ok()) << b;
+    if (!ref.ok()) {
+      EXPECT_EQ(fast.status().message(), ref.status().message()) << b;
+      continue;
+    }
+    EXPECT_EQ(fast->list, ref->list) << b;
+    ASSERT_EQ(fast->events.size(), ref->events.size()) << b;
+    for (size_t i = 0; i < ref->events.size(); ++i) {
+      const AuditEventEntry &f = fast->events[i], &r = ref->events[i];
+      EXPECT_EQ(f.is_object, r.is_object) << b;
+      EXPECT_EQ(f.id, r.id) << b;
+      EXPECT_EQ(f.data, r.data) << b;
+      EXPECT_EQ(f.checksum_given, r.checksum_given) << b;
+      EXPECT_EQ(f.checksum, r.checksum) << b;
+    }
+  }
+  auto one = ParseAuditEventsBody(bodies[0]);
+  ASSERT_TRUE(one.ok());
+  ASSERT_EQ(one->events.size(), 1u);
+  EXPECT_EQ(*one->events[0].data, "{\"x\":\"\\u00e9\"}");
+}
+
 }  // namespace orgtrail::cloudtrail

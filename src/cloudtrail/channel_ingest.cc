@@ -8,10 +8,6 @@
 namespace orgtrail::cloudtrail {
 namespace {
 
-// The request body is {"auditEvents":[{...}]}: three levels. Anything much
-// deeper is refused before it is parsed.
-constexpr int kMaxBodyDepth = 8;
-
 Status Validation(const std::string& why) {
   return Status::Error("ValidationException", "1 validation error detected: " + why);
 }
@@ -83,40 +79,32 @@ Result<Json> AuditEventIngester::PutAuditEvents(const auth::RequestContext& ctx,
         "RequestEntityTooLarge",
         "The request body is larger than " + std::to_string(limits_.max_body_bytes) + " bytes.",
         413);
-  if (JsonNestingDepth(body, kMaxBodyDepth) > kMaxBodyDepth)
-    return Status::Error("SerializationException", "The request body is nested too deeply.");
-  Json in = Json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
-  if (in.is_discarded())
-    return Status::Error("SerializationException", "The request body is not valid JSON.");
-  if (!in.is_object())
-    return Status::Error("SerializationException", "The request body must be a JSON object.");
-  auto events_it = in.find("auditEvents");
-  if (events_it == in.end() || events_it->is_null())
+  OT_ASSIGN_OR_RETURN(AuditEventsBody in, ParseAuditEventsBody(body));
+  if (in.list == AuditEventsBody::List::kAbsentOrNull)
     return Validation(
         "Value null at 'auditEvents' failed to satisfy constraint: Member must not "
         "be null");
-  if (!events_it->is_array())
+  if (in.list == AuditEventsBody::List::kNotArray)
     return Status::Error("SerializationException", "Member 'auditEvents' must be a list.");
-  const Json& events = *events_it;
+  const std::vector<AuditEventEntry>& events = in.events;
   if (events.empty() || events.size() > limits_.max_events_per_call)
     return Validation(
         "Value at 'auditEvents' failed to satisfy constraint: Member must have "
         "length between 1 and " +
         std::to_string(limits_.max_events_per_call));
-  std::unordered_set<std::string> ids;
+  std::unordered_set<std::string_view> ids;
   ids.reserve(events.size());
-  for (const Json& e : events) {
-    if (!e.is_object())
+  for (const AuditEventEntry& e : events) {
+    if (!e.is_object)
       return Status::Error("SerializationException", "Each audit event must be a JSON object.");
-    auto it = e.find("id");
-    if (it == e.end() || !it->is_string() || !IsValidAuditEventId(it->get<std::string>()))
+    if (!e.id || !IsValidAuditEventId(*e.id))
       return Validation(
           "Value at 'auditEvents.member.id' failed to satisfy constraint: Member must have "
           "length between 1 and 128 and match pattern ^[-_A-Za-z0-9]+$");
-    if (!ids.insert(it->get<std::string>()).second)
+    if (!ids.insert(*e.id).second)
       return Status::Error("DuplicatedAuditEventId",
-                           "Two or more entries in the request have the same event ID " +
-                               it->get<std::string>() + ".");
+                           "Two or more entries in the request have the same event ID " + *e.id +
+                               ".");
   }
 
   // Each event on its own: a bad one fails alone.
@@ -126,23 +114,19 @@ Result<Json> AuditEventIngester::PutAuditEvents(const auth::RequestContext& ctx,
   Json failed = Json::array();
   std::vector<ingest::Event> good;
   good.reserve(events.size());
-  for (const Json& e : events) {
-    const std::string& event_ref = e["id"].get_ref<const std::string&>();
+  for (const AuditEventEntry& e : events) {
+    const std::string& event_ref = *e.id;
     auto fail = [&](const std::string& code, const std::string& message) {
       failed.push_back({{"id", event_ref}, {"errorCode", code}, {"errorMessage", message}});
     };
-    auto data_it = e.find("eventData");
-    if (data_it == e.end() || !data_it->is_string()) {
+    if (!e.data) {
       fail("InvalidEventData", "eventData is required and must be a string");
       continue;
     }
-    const std::string& data = data_it->get_ref<const std::string&>();
-    auto sum_it = e.find("eventDataChecksum");
-    if (sum_it != e.end() && !sum_it->is_null()) {
-      if (!sum_it->is_string() || !ChecksumMatches(data, sum_it->get_ref<const std::string&>())) {
-        fail("InvalidChecksum", "eventDataChecksum is not the SHA-256 of eventData");
-        continue;
-      }
+    const std::string& data = *e.data;
+    if (e.checksum_given && (!e.checksum || !ChecksumMatches(data, *e.checksum))) {
+      fail("InvalidChecksum", "eventDataChecksum is not the SHA-256 of eventData");
+      continue;
     }
     AuditEventResult r = ConvertAuditEvent(data, origin, limits_, NewUuid());
     if (!r.ok) {
