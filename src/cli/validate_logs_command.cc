@@ -125,12 +125,14 @@ void PrintText(const Args& a, const validate::ValidationReport& r) {
                 static_cast<long long>(c.digests_valid + c.digests_invalid),
                 static_cast<long long>(c.logs_valid),
                 static_cast<long long>(c.logs_valid + c.logs_invalid));
-    if (c.expired_before) {
-      std::printf("; digests up to %s expired by the bucket's lifecycle %s (%lld digests, "
-                  "%lld logs)",
-                  FormatIso8601(*c.expired_before).c_str(), c.expired_rule.c_str(),
+    if (c.digests_expired + c.logs_expired > 0) {
+      std::printf("; %lld digests and %lld logs expired by the bucket's lifecycle rule",
                   static_cast<long long>(c.digests_expired),
                   static_cast<long long>(c.logs_expired));
+    }
+    if (c.expired_before) {
+      std::printf(" (the chain's record before %s is gone by %s)",
+                  FormatIso8601(*c.expired_before).c_str(), c.expired_rule.c_str());
     }
   }
   std::printf("\n");
