@@ -125,6 +125,16 @@ Result<LifecycleWorker::RunStats> LifecycleWorker::RunOnce(TimePoint now) {
       break;
     }
   }
+  // Transitions committed only the new classes; the store moves the bytes
+  // here, behind the passes, in its own batches.
+  if (options_.move_pending_bytes) {
+    auto moved = store_.MovePendingBytes(std::numeric_limits<int64_t>::max());
+    if (moved.ok()) {
+      stats.moves_settled = *moved;
+    } else if (first.ok()) {
+      first = moved.status();
+    }
+  }
   // Forget buckets whose configuration is gone.
   if (auto rows = db_.Query("SELECT bucket FROM lifecycle_buckets"); rows.ok()) {
     std::set<std::string> live;

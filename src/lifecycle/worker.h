@@ -90,6 +90,10 @@ class LifecycleWorker {
     int64_t max_versions_per_run = 0; // 0: a RunOnce finishes every due pass
     Duration poll_interval = std::chrono::seconds(1);  // background thread (real time)
     std::function<void(const LifecycleEvent&)> on_action;
+    // After the passes, RunOnce lets the store move the bytes of this run's
+    // (and earlier runs') transitions into or out of the cold area
+    // (ObjectStore::MovePendingBytes). Off only to time the two separately.
+    bool move_pending_bytes = true;
   };
   struct RunStats {
     int64_t buckets_scanned = 0;
@@ -99,6 +103,7 @@ class LifecycleWorker {
     int64_t noncurrent_expired = 0;
     int64_t markers_removed = 0;
     int64_t blocked_by_retention = 0;
+    int64_t moves_settled = 0;    // versions MovePendingBytes looked at
     bool finished = true;         // false when max_versions_per_run cut the run short
   };
 

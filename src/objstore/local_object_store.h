@@ -8,15 +8,26 @@
 // then commits the index row (synchronous=FULL); a crash in between leaves
 // an unreferenced file, never a referenced missing one.
 //
+// Transitions: SetStorageClass commits the new classes of a whole batch in
+// one transaction and queues the versions whose bytes must change area in
+// the index (table cold_moves); MovePendingBytes later renames their files
+// in batches (one directory fsync per touched directory per batch, then one
+// transaction). A crash between the renames and that transaction is
+// repaired by Open (docs/formats/objects.md); a read that misses a file
+// looks for it in the other area, so bytes are readable at every step.
+//
 // Thread-safety: thread-safe; index statements run under mu_, file reads and
 // writes happen outside it.
 #pragma once
 
 #include <sqlite3.h>
 
+#include <atomic>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 
 #include "base/env.h"
@@ -29,6 +40,12 @@ class LocalObjectStore final : public ObjectStore {
   // Opens (creating if needed) the store rooted at `root`. `env` must
   // outlive the store.
   static Result<std::unique_ptr<LocalObjectStore>> Open(Env& env, const std::string& root);
+  // UNSAFE, for benchmark setup only (never the server): Put skips every
+  // fsync (plain file write, index synchronous=OFF), so a crash can lose or
+  // corrupt anything. Close it, sync(), and reopen with Open before
+  // measuring anything.
+  static Result<std::unique_ptr<LocalObjectStore>> OpenUnsyncedForBulkLoad(
+      Env& env, const std::string& root);
   ~LocalObjectStore() override;
   LocalObjectStore(const LocalObjectStore&) = delete;
   LocalObjectStore& operator=(const LocalObjectStore&) = delete;
@@ -54,6 +71,13 @@ class LocalObjectStore final : public ObjectStore {
                          const std::string& storage_class) override;
   Status UpdateMeta(const std::string& bucket, const std::string& key,
                     const std::string& version_id, const ObjectMeta& meta) override;
+  Result<int64_t> MovePendingBytes(int64_t max_versions) override;
+
+  // Versions queued in cold_moves whose bytes have not been moved yet.
+  Result<int64_t> PendingMovesForTesting();
+  // Makes the next MovePendingBytes batch stop after its renames and
+  // directory syncs, before its index transaction, as a crash there would.
+  void CrashAfterRenamesForTesting() { crash_after_renames_ = true; }
 
   // Path of the file holding a version's bytes ("" for delete markers);
   // for tests that inspect what is on disk.
@@ -64,9 +88,19 @@ class LocalObjectStore final : public ObjectStore {
   struct Row;
 
  private:
-  LocalObjectStore(Env& env, std::string root, sqlite3* db);
+  struct MoveEntry;
+  LocalObjectStore(Env& env, std::string root, sqlite3* db, bool unsynced);
+  static Result<std::unique_ptr<LocalObjectStore>> OpenImpl(Env& env, const std::string& root,
+                                                            bool unsynced);
 
   Status InitSchema();
+  // A prepared statement kept for the store's lifetime. Requires mu_.
+  sqlite3_stmt* Cached(const char* sql);
+  // Moves the files of the cold_moves entries `ids` (entries already gone
+  // are ignored). Returns the number of versions looked at.
+  Result<int64_t> MoveEntries(const std::vector<int64_t>& ids);
+  // Creates (once per store) a bucket area's 256 fan-out directories.
+  Status EnsureAreaDirs(const std::string& area_dir);
   // Looks up a version row (empty version_id = latest). Requires mu_.
   Result<Row> FindRow(const std::string& bucket, const std::string& key,
                       const std::string& version_id);
@@ -79,9 +113,16 @@ class LocalObjectStore final : public ObjectStore {
   Env& env_;
   const std::string root_;
 
+  const bool unsynced_;     // OpenUnsyncedForBulkLoad
+
   std::mutex mu_;
   sqlite3* db_;            // guarded by mu_
   int64_t next_seq_ = 1;   // guarded by mu_
+  std::map<std::string, sqlite3_stmt*> cached_;  // guarded by mu_
+  std::set<std::string> area_dirs_made_;         // guarded by mu_
+
+  std::mutex move_mu_;  // serialises MoveEntries
+  std::atomic<bool> crash_after_renames_{false};
 };
 
 // The metadata record stored in the index (format in docs/formats/objects.md).

@@ -127,12 +127,24 @@ class ObjectStore {
   // Lifecycle transitions: sets meta.storage_class of each named version to
   // `storage_class` in one atomic, durable step. The stored bytes are never
   // re-encoded: moving into or out of a cold class (IsColdStorageClass)
-  // moves them, unchanged, into or out of the bucket's cold area. Versions
-  // that no longer exist are skipped (a concurrent delete wins). Nothing
-  // else about a version changes (not its seq, latest-ness or metadata).
+  // moves them, unchanged, into or out of the bucket's cold area (possibly
+  // later, see MovePendingBytes). Versions that no longer exist are skipped
+  // (a concurrent delete wins). Nothing else about a version changes (not
+  // its seq, latest-ness or metadata).
   // NoSuchBucket if the bucket area does not exist.
   virtual Status SetStorageClass(const std::string& bucket, const std::vector<VersionRef>& versions,
                                  const std::string& storage_class) = 0;
+
+  // Stores may commit a transition's new class first and move the bytes
+  // between areas afterwards (LocalObjectStore does, so that a sweep over a
+  // million versions is not a million file moves). This does up to about
+  // `max_versions` of that pending work and returns how many versions it
+  // looked at (0: nothing pending). Reads are correct whether or not it has
+  // run; it only settles where the bytes live.
+  virtual Result<int64_t> MovePendingBytes(int64_t max_versions) {
+    (void)max_versions;
+    return int64_t{0};
+  }
 
   // Replaces the metadata of an existing version in place, bytes, order and
   // storage class unchanged (meta.storage_class and meta.delete_marker are

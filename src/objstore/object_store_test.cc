@@ -268,6 +268,19 @@ TEST(LocalObjectStoreTest, FilesAreNotNamedAfterKeysAndTempFilesAreInvisible) {
   EXPECT_FALSE(fs::exists(*path));
 }
 
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// Regular files under `dir` (recursively), 0 if it does not exist.
+int CountFiles(const std::string& dir) {
+  if (!fs::exists(dir)) return 0;
+  int n = 0;
+  for (const auto& e : fs::recursive_directory_iterator(dir)) n += e.is_regular_file() ? 1 : 0;
+  return n;
+}
+
 TEST(LocalObjectStoreTest, ColdObjectsMoveToTheColdAreaUnchanged) {
   TempDir dir;
   auto s = LocalObjectStore::Open(*Env::Default(), dir.path() + "/objects");
@@ -277,20 +290,125 @@ TEST(LocalObjectStoreTest, ColdObjectsMoveToTheColdAreaUnchanged) {
   ASSERT_TRUE(store.Put("bk", "log.gz", "null", "compressed-bytes", Meta("e", 16)).ok());
   std::string warm = *store.FilePathForTesting("bk", "log.gz", "null");
   ASSERT_TRUE(store.SetStorageClass("bk", {{"log.gz", "null"}}, "DEEP_ARCHIVE").ok());
+  // The class is committed at once; the bytes move when the queue is worked.
+  EXPECT_EQ(store.Head("bk", "log.gz", "")->meta.storage_class, "DEEP_ARCHIVE");
+  EXPECT_EQ(*store.PendingMovesForTesting(), 1);
+  EXPECT_EQ(*store.FilePathForTesting("bk", "log.gz", "null"), warm);
+  ASSERT_EQ(*store.MovePendingBytes(1000), 1);
+  EXPECT_EQ(*store.PendingMovesForTesting(), 0);
   std::string cold = *store.FilePathForTesting("bk", "log.gz", "null");
   EXPECT_NE(cold.find("/cold/"), std::string::npos) << cold;
   EXPECT_FALSE(fs::exists(warm));
-  std::ifstream in(cold, std::ios::binary);
-  std::string got((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  EXPECT_EQ(got, "compressed-bytes");
+  EXPECT_EQ(ReadAll(cold), "compressed-bytes");
+  EXPECT_EQ(*store.MovePendingBytes(1000), 0);
   // GLACIER -> DEEP_ARCHIVE stays in the cold area; STANDARD comes back.
   ASSERT_TRUE(store.SetStorageClass("bk", {{"log.gz", "null"}}, "GLACIER").ok());
+  EXPECT_EQ(*store.PendingMovesForTesting(), 0);
   EXPECT_EQ(*store.FilePathForTesting("bk", "log.gz", "null"), cold);
   ASSERT_TRUE(store.SetStorageClass("bk", {{"log.gz", "null"}}, "STANDARD").ok());
+  ASSERT_EQ(*store.MovePendingBytes(1000), 1);
   std::string back = *store.FilePathForTesting("bk", "log.gz", "null");
   EXPECT_EQ(back.find("/cold/"), std::string::npos);
   EXPECT_FALSE(fs::exists(cold));
   EXPECT_EQ(store.Get("bk", "log.gz", "", std::nullopt)->bytes, "compressed-bytes");
+  // Cold and back again before the queue is worked: nothing moves.
+  ASSERT_TRUE(store.SetStorageClass("bk", {{"log.gz", "null"}}, "GLACIER").ok());
+  ASSERT_TRUE(store.SetStorageClass("bk", {{"log.gz", "null"}}, "STANDARD").ok());
+  ASSERT_TRUE(store.MovePendingBytes(1000).ok());
+  EXPECT_EQ(*store.FilePathForTesting("bk", "log.gz", "null"), back);
+  EXPECT_EQ(*store.PendingMovesForTesting(), 0);
+}
+
+TEST(LocalObjectStoreTest, CrashAfterRenamesBeforeCommitIsRepairedOnReopen) {
+  TempDir dir;
+  const std::string root = dir.path() + "/objects";
+  auto s = LocalObjectStore::Open(*Env::Default(), root);
+  ASSERT_TRUE(s.ok());
+  std::unique_ptr<LocalObjectStore> store = std::move(s).value();
+  ASSERT_TRUE(store->CreateBucket("bk").ok());
+  std::vector<VersionRef> refs;
+  std::vector<std::string> warm;
+  for (int i = 0; i < 50; ++i) {
+    std::string key = "AWSLogs/" + std::to_string(i) + ".json.gz";
+    ASSERT_TRUE(store->Put("bk", key, "v" + std::to_string(i), "bytes-" + std::to_string(i),
+                           Meta("e", 8)).ok());
+    refs.push_back({key, "v" + std::to_string(i)});
+    warm.push_back(*store->FilePathForTesting("bk", key, refs.back().version_id));
+  }
+  ASSERT_TRUE(store->SetStorageClass("bk", refs, "GLACIER").ok());
+  store->CrashAfterRenamesForTesting();
+  ASSERT_FALSE(store->MovePendingBytes(1000).ok());
+  // Every file was renamed, no row was updated: the rows name missing files.
+  for (int i = 0; i < 50; ++i) {
+    EXPECT_EQ(*store->FilePathForTesting("bk", refs[i].key, refs[i].version_id), warm[i]);
+    EXPECT_FALSE(fs::exists(warm[i]));
+    // Reads still find the bytes (in the other area).
+    auto d = store->Get("bk", refs[i].key, refs[i].version_id, std::nullopt);
+    ASSERT_TRUE(d.ok()) << d.status().ToString();
+    EXPECT_EQ(d->bytes, "bytes-" + std::to_string(i));
+  }
+  // "Crash": drop the store without committing; reopen repairs.
+  store.reset();
+  s = LocalObjectStore::Open(*Env::Default(), root);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  store = std::move(s).value();
+  EXPECT_EQ(*store->PendingMovesForTesting(), 0);
+  for (int i = 0; i < 50; ++i) {
+    std::string path = *store->FilePathForTesting("bk", refs[i].key, refs[i].version_id);
+    EXPECT_NE(path.find("/cold/"), std::string::npos) << path;
+    EXPECT_EQ(ReadAll(path), "bytes-" + std::to_string(i));
+    EXPECT_EQ(store->Head("bk", refs[i].key, refs[i].version_id)->meta.storage_class, "GLACIER");
+  }
+  EXPECT_EQ(CountFiles(root + "/data"), 0);
+  EXPECT_EQ(CountFiles(root + "/cold"), 50);
+}
+
+TEST(LocalObjectStoreTest, CrashBeforeAnyRenameLeavesTheQueueForLater) {
+  TempDir dir;
+  const std::string root = dir.path() + "/objects";
+  auto store = std::move(LocalObjectStore::Open(*Env::Default(), root)).value();
+  ASSERT_TRUE(store->CreateBucket("bk").ok());
+  ASSERT_TRUE(store->Put("bk", "k", "null", "abc", Meta("e", 3)).ok());
+  ASSERT_TRUE(store->SetStorageClass("bk", {{"k", "null"}}, "GLACIER").ok());
+  store.reset();  // the queue entry is durable with the class
+  store = std::move(LocalObjectStore::Open(*Env::Default(), root)).value();
+  EXPECT_EQ(store->Head("bk", "k", "")->meta.storage_class, "GLACIER");
+  EXPECT_EQ(*store->PendingMovesForTesting(), 1);
+  EXPECT_EQ(store->Get("bk", "k", "", std::nullopt)->bytes, "abc");
+  ASSERT_EQ(*store->MovePendingBytes(1000), 1);
+  EXPECT_EQ(CountFiles(root + "/cold"), 1);
+  EXPECT_EQ(store->Get("bk", "k", "", std::nullopt)->bytes, "abc");
+}
+
+TEST(LocalObjectStoreTest, PendingMovesSkipDeletedAndOverwrittenVersions) {
+  TempDir dir;
+  const std::string root = dir.path() + "/objects";
+  auto store = std::move(LocalObjectStore::Open(*Env::Default(), root)).value();
+  ASSERT_TRUE(store->CreateBucket("bk").ok());
+  for (const char* k : {"a", "b", "c"}) ASSERT_TRUE(store->Put("bk", k, "null", k, Meta("e", 1)).ok());
+  ASSERT_TRUE(store->SetStorageClass("bk", {{"a", "null"}, {"b", "null"}, {"c", "null"}},
+                                     "GLACIER").ok());
+  ASSERT_TRUE(store->Delete("bk", "a", "null").ok());
+  ASSERT_TRUE(store->Put("bk", "b", "null", "b2", Meta("e", 2)).ok());
+  ASSERT_EQ(*store->MovePendingBytes(1000), 3);
+  EXPECT_EQ(CountFiles(root + "/cold"), 1);  // only c
+  EXPECT_EQ(CountFiles(root + "/data"), 1);  // the new b
+  EXPECT_EQ(store->Get("bk", "b", "", std::nullopt)->bytes, "b2");
+  EXPECT_EQ(store->Head("bk", "b", "")->meta.storage_class, "STANDARD");
+  EXPECT_EQ(store->Get("bk", "c", "", std::nullopt)->bytes, "c");
+  EXPECT_EQ(store->Get("bk", "a", "", std::nullopt).status().code(), "NoSuchKey");
+}
+
+TEST(LocalObjectStoreTest, UnsyncedBulkLoadIsReadableAfterReopen) {
+  TempDir dir;
+  const std::string root = dir.path() + "/objects";
+  {
+    auto bulk = std::move(LocalObjectStore::OpenUnsyncedForBulkLoad(*Env::Default(), root)).value();
+    ASSERT_TRUE(bulk->CreateBucket("bk").ok());
+    ASSERT_TRUE(bulk->Put("bk", "k", "v1", "data", Meta("e", 4)).ok());
+  }
+  auto store = std::move(LocalObjectStore::Open(*Env::Default(), root)).value();
+  EXPECT_EQ(store->Get("bk", "k", "", std::nullopt)->bytes, "data");
 }
 
 TEST(MetaCodecTest, RoundTripAndCorruption) {
