@@ -85,6 +85,12 @@ int main(int argc, char** argv) {
               connections, threads, elapsed);
   std::printf("requests=%zu errors=%ld rps=%.0f p50=%.0fus p99=%.0fus\n", n, errors.load(),
               static_cast<double>(n) / elapsed, p50, p99);
+  auto wal = srv.event_log_stats();
+  std::printf("wal: appends=%llu fsyncs=%llu records_per_fsync=%.1f\n",
+              static_cast<unsigned long long>(wal.appends),
+              static_cast<unsigned long long>(wal.fsyncs),
+              wal.fsyncs ? static_cast<double>(wal.records) / static_cast<double>(wal.fsyncs)
+                         : 0.0);
   srv.Stop();
   std::filesystem::remove_all(dir);
   return 0;

@@ -1,10 +1,12 @@
 // CallObserver: the hook through which every API call, once its response is
 // decided (allowed, denied or failed), is reported to the CloudTrail
-// recorder. The Router calls OnCall() synchronously on the request's thread
-// after the response is built and before it is written; implementations must
-// be thread-safe and quick (hand the record off, do not do I/O inline).
+// recorder. The Router calls OnCall() (or OnCallAsync(), whose completion
+// releases the answer) on the request's thread after the response is built
+// and before it is written; implementations must be thread-safe and quick
+// (hand the record off; wait for I/O only in OnCall).
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "auth/principal.h"
@@ -29,6 +31,19 @@ class CallObserver {
  public:
   virtual ~CallObserver() = default;
   virtual void OnCall(const CallRecord& record) = 0;
+  // The same report for a call whose answer waits for the observer: `then`
+  // must be called exactly once, possibly on another thread (the recorder:
+  // after the call's event is fsync'd), and the record is only borrowed for
+  // the duration of this call. Never throws. Default: OnCall, then `then`.
+  virtual void OnCallAsync(const CallRecord& record, std::function<void()> then) {
+    try {
+      OnCall(record);
+    } catch (...) {
+      // As with Router's synchronous path, a failing observer never keeps
+      // a call from being answered.
+    }
+    then();
+  }
 };
 
 }  // namespace orgtrail::api

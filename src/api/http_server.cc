@@ -29,10 +29,10 @@ class Session;
 }  // namespace
 
 struct HttpServer::Impl {
-  Impl(Options o, HttpHandler h) : options(std::move(o)), handler(std::move(h)) {}
+  Impl(Options o, AsyncHttpHandler h) : options(std::move(o)), handler(std::move(h)) {}
 
   Options options;
-  HttpHandler handler;
+  AsyncHttpHandler handler;
   std::unique_ptr<asio::io_context> ioc;
   std::optional<tcp::acceptor> acceptor;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
@@ -41,6 +41,10 @@ struct HttpServer::Impl {
   int threads_wanted = 1;
   std::atomic<bool> stopping{false};
   bool running = false;
+  // Requests handed to the handler and not answered yet. Stop() waits for
+  // them beyond stop_grace (they wait on the server, e.g. an fsync, not on
+  // a client), so that no answer arrives after the io_context is gone.
+  std::atomic<int64_t> awaiting_answers{0};
 
   std::mutex mu;  // guards sessions
   std::condition_variable sessions_cv;
@@ -55,6 +59,12 @@ struct HttpServer::Impl {
     std::lock_guard<std::mutex> l(mu);
     sessions.erase(s);
     sessions_cv.notify_all();
+  }
+  void AnswerQueued() {
+    if (awaiting_answers.fetch_sub(1) == 1 && stopping) {
+      std::lock_guard<std::mutex> l(mu);
+      sessions_cv.notify_all();
+    }
   }
 };
 
@@ -171,23 +181,36 @@ class Session : public std::enable_shared_from_this<Session> {
   void Dispatch() {
     if (!request_.body_too_large) request_.body = std::move(parser_->get().body());
     parser_.reset();
-    HttpResponse resp;
+    const bool is_head = request_.method == "HEAD";
+    // The answer may come from another thread (or before the handler
+    // returns): it is written on this session's strand, after Dispatch.
+    auto answered = std::make_shared<std::atomic<bool>>(false);
+    server_.awaiting_answers.fetch_add(1);
+    HttpResponder respond = [self = shared_from_this(), is_head, answered](HttpResponse r) {
+      if (answered->exchange(true)) return;  // a second answer is a handler bug: ignore it
+      HttpServer::Impl& server = self->server_;
+      asio::post(self->stream_.get_executor(), [self, is_head, r = std::move(r)]() mutable {
+        self->WriteResponse(std::move(r), is_head);
+      });
+      server.AnswerQueued();
+    };
+    const char* failure = nullptr;
     try {
-      resp = server_.handler(request_);
+      server_.handler(request_, respond);
     } catch (const std::exception& e) {
       spdlog::error("http handler threw: {}", e.what());
-      resp = HttpResponse();
-      resp.status = 500;
-      resp.body = "Internal Server Error";
+      failure = "exception";
     } catch (...) {
       spdlog::error("http handler threw a non-standard exception");
-      resp = HttpResponse();
+      failure = "exception";
+    }
+    request_ = HttpRequest();
+    if (failure != nullptr && !answered->load()) {
+      HttpResponse resp;
       resp.status = 500;
       resp.body = "Internal Server Error";
+      respond(std::move(resp));
     }
-    bool is_head = request_.method == "HEAD";
-    request_ = HttpRequest();
-    WriteResponse(std::move(resp), is_head);
   }
 
   void WritePlainError(int status, const char* text) {
@@ -298,8 +321,15 @@ void HttpServer::Impl::DoAccept() {
   });
 }
 
-HttpServer::HttpServer(Options options, HttpHandler handler)
+HttpServer::HttpServer(Options options, AsyncHttpHandler handler)
     : impl_(std::make_unique<Impl>(std::move(options), std::move(handler))) {}
+
+HttpServer::HttpServer(Options options, HttpHandler handler)
+    : HttpServer(std::move(options),
+                 AsyncHttpHandler([h = std::move(handler)](const HttpRequest& req,
+                                                           HttpResponder respond) {
+                   respond(h(req));
+                 })) {}
 
 HttpServer::~HttpServer() { Stop(); }
 
@@ -380,6 +410,7 @@ void HttpServer::Stop() {
   {
     std::unique_lock<std::mutex> l(s.mu);
     s.sessions_cv.wait_for(l, s.options.stop_grace, [&s] { return s.sessions.empty(); });
+    s.sessions_cv.wait(l, [&s] { return s.awaiting_answers.load() == 0; });
   }
   s.work.reset();
   s.ioc->stop();

@@ -3,8 +3,11 @@
 // Accepts keep-alive connections on one address and serves them from a small
 // pool of threads; each connection runs on its own strand, so one slow client
 // never blocks another. The server knows nothing about AWS: every complete
-// request is handed to an HttpHandler (the api::Router in orgtraild) and the
-// handler's HttpResponse is written back.
+// request is handed to a handler (the api::Router in orgtraild) and the
+// handler's HttpResponse is written back. An AsyncHttpHandler may answer
+// later from another thread (orgtraild answers once the call's event is
+// fsync'd), so no server thread waits for it; the connection reads its next
+// request only after the answer is written.
 //
 // Limits: request headers are bounded (431 past max_header_bytes); the body
 // limit is chosen per request by a BodyLimitFn once the headers are in, and a
@@ -51,6 +54,7 @@ class HttpServer {
   };
 
   HttpServer(Options options, HttpHandler handler);
+  HttpServer(Options options, AsyncHttpHandler handler);
   ~HttpServer();  // Stop()s if running
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;

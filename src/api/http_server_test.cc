@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <mutex>
+#include <vector>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -218,6 +220,77 @@ TEST_F(HttpServerTest, StopIsGracefulAndClosesIdleConnections) {
   EXPECT_NE(out.find("Connection: close"), std::string::npos) << out;
   EXPECT_EQ(RawExchange(idle, ""), "");
   server_.reset();
+}
+
+// An asynchronous handler answers from another thread after returning; the
+// connection waits for the answer (no second request is read meanwhile) and
+// Stop() waits for answers still owed.
+TEST_F(HttpServerTest, AsyncHandlerAnswersFromAnotherThread) {
+  HttpServer::Options o;
+  o.threads = 1;
+  std::mutex mu;
+  std::vector<std::thread> answerers;
+  std::atomic<int> returned{0};
+  server_ = std::make_unique<HttpServer>(
+      o, AsyncHttpHandler([&](const HttpRequest& req, HttpResponder respond) {
+        std::string body = req.method + " " + req.target;
+        std::lock_guard<std::mutex> lock(mu);
+        answerers.emplace_back([&returned, body, respond = std::move(respond)] {
+          // Answer only once the handler (and its thread) has moved on.
+          while (returned.load() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+          std::this_thread::sleep_for(std::chrono::milliseconds(20));
+          HttpResponse r;
+          r.body = body;
+          respond(r);
+          respond(r);  // a second answer is ignored
+        });
+        ++returned;
+      }));
+  ASSERT_TRUE(server_->Start().ok());
+  beast::tcp_stream a(Connect());
+  beast::tcp_stream b(Connect());
+  beast::flat_buffer buf_a, buf_b;
+  for (int i = 0; i < 3; ++i) {
+    returned = 0;
+    http::request<http::string_body> ra(http::verb::get, "/a" + std::to_string(i), 11);
+    http::request<http::string_body> rb(http::verb::get, "/b" + std::to_string(i), 11);
+    http::write(a, ra);
+    http::write(b, rb);
+    http::response<http::string_body> res_a, res_b;
+    http::read(a, buf_a, res_a);
+    http::read(b, buf_b, res_b);
+    EXPECT_EQ(res_a.body(), "GET /a" + std::to_string(i));
+    EXPECT_EQ(res_b.body(), "GET /b" + std::to_string(i));
+    EXPECT_TRUE(res_a.keep_alive());
+  }
+  // An answer still owed when Stop() begins is written before it returns.
+  returned = 0;
+  http::request<http::string_body> last(http::verb::get, "/last", 11);
+  http::write(a, last);
+  while (true) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (answerers.size() == 7) break;
+  }
+  std::thread stopper([&] { server_->Stop(); });
+  http::response<http::string_body> res;
+  beast::error_code ec;
+  http::read(a, buf_a, res, ec);
+  EXPECT_FALSE(ec) << ec.message();
+  EXPECT_EQ(res.body(), "GET /last");
+  stopper.join();
+  for (auto& t : answerers) t.join();
+}
+
+TEST_F(HttpServerTest, AsyncHandlerThrowingBeforeAnsweringGets500) {
+  HttpServer::Options o;
+  o.threads = 1;
+  server_ = std::make_unique<HttpServer>(
+      o, AsyncHttpHandler(
+             [](const HttpRequest&, HttpResponder) { throw std::runtime_error("x"); }));
+  ASSERT_TRUE(server_->Start().ok());
+  auto s = Connect();
+  std::string out = RawExchange(s, "GET / HTTP/1.1\r\nHost: x\r\n\r\n", "Internal Server Error");
+  EXPECT_EQ(out.rfind("HTTP/1.1 500", 0), 0u) << out;
 }
 
 }  // namespace

@@ -45,6 +45,12 @@ struct HttpResponse {
 };
 
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
+// Sends the response of one request; callable once, from any thread.
+using HttpResponder = std::function<void(HttpResponse)>;
+// A handler that answers later: it must call `respond` exactly once, from any
+// thread, before or after it returns. The request is valid only until the
+// handler returns.
+using AsyncHttpHandler = std::function<void(const HttpRequest&, HttpResponder respond)>;
 
 // Chooses the body limit for a request from its start line and headers,
 // before the body is read.

@@ -189,10 +189,30 @@ Status Router::Authenticate(const HttpRequest& req, Protocol protocol, const std
 }
 
 HttpResponse Router::Handle(const HttpRequest& req) {
+  CallRecord rec;
+  bool record = false;
+  HttpResponse resp = Respond(req, rec, &record);
+  if (record) Notify(rec);
+  return resp;
+}
+
+void Router::HandleAsync(const HttpRequest& req, HttpResponder respond) {
+  CallRecord rec;
+  bool record = false;
+  HttpResponse resp = Respond(req, rec, &record);
+  if (!record || !observer_) return respond(std::move(resp));
+  // The answer waits for the observer (the recorder: until the call's event
+  // is durable) without holding this thread.
+  auto answer = std::make_shared<HttpResponse>(std::move(resp));
+  observer_->OnCallAsync(rec, [answer, respond = std::move(respond)] {
+    respond(std::move(*answer));
+  });
+}
+
+HttpResponse Router::Respond(const HttpRequest& req, CallRecord& rec, bool* record) {
   const std::string request_id = NewUuid();
   Route route;
   std::string host_id;
-  CallRecord rec;
   rec.context.request_id = request_id;
   rec.context.source_ip = req.remote_ip;
   rec.context.user_agent = std::string(req.Header("User-Agent"));
@@ -287,7 +307,7 @@ HttpResponse Router::Handle(const HttpRequest& req) {
     rec.http_status = st.http_status();
     rec.response = nullptr;
   }
-  Notify(rec);
+  *record = true;
   return resp;
 }
 

@@ -7,7 +7,8 @@
 // 1.1; Action → Query by the scope's service; POST /PutAuditEvents →
 // REST-JSON; otherwise S3), calls
 // the service's handler with a RequestContext, renders the answer or error in
-// the protocol's shape, and reports the call to the CallObserver.
+// the protocol's shape, and reports the call to the CallObserver (HandleAsync:
+// answering only once the observer is done with it, without a waiting thread).
 //
 // Configure (Add*/Set*) before serving; Handle() and BodyLimit() are then
 // thread-safe. Handler exceptions become 500 InternalError in the protocol's
@@ -79,7 +80,12 @@ class Router {
   // record. Paths under /_orgtrail/ without a handler answer 404.
   void SetInternalHandler(std::string path, HttpHandler handler);
 
+  // Answers `request`, after the observer's OnCall has returned.
   HttpResponse Handle(const HttpRequest& request);
+  // Same, answering through `respond` once the observer's OnCallAsync has
+  // finished with the call (for orgtraild's recorder: once its event is
+  // fsync'd), possibly on another thread; this thread does not wait.
+  void HandleAsync(const HttpRequest& request, HttpResponder respond);
   // For HttpServer::Options::body_limit.
   uint64_t BodyLimit(std::string_view method, std::string_view target,
                      const HeaderList& headers) const;
@@ -87,6 +93,9 @@ class Router {
   Route Classify(const HttpRequest& request) const;
 
  private:
+  // The response to `req`; fills `rec` and sets *record when the call is to
+  // be reported to the observer (every call but orgtrail's own paths).
+  HttpResponse Respond(const HttpRequest& req, CallRecord& rec, bool* record);
   HttpResponse HandleJson(const HttpRequest& req, const Route& route, CallRecord& rec);
   HttpResponse HandleQuery(const HttpRequest& req, const Route& route, CallRecord& rec);
   HttpResponse HandleRestJson(const HttpRequest& req, const Route& route, CallRecord& rec);

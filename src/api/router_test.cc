@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <functional>
+#include <optional>
 #include <stdexcept>
 
 namespace orgtrail::api {
@@ -186,6 +188,48 @@ TEST_F(RouterTest, JsonTargetDispatchesWithContext) {
   EXPECT_EQ(observer_.last.operation, "ListKeys");
   EXPECT_EQ(observer_.last.request_parameters["Limit"], 5);
   EXPECT_TRUE(observer_.last.error_code.empty());
+}
+
+// The asynchronous path answers only once the observer releases the call
+// (orgtraild: once its event is fsync'd); orgtrail's own paths at once.
+TEST_F(RouterTest, HandleAsyncAnswersWhenTheObserverIsDone) {
+  class HoldingObserver : public CallObserver {
+   public:
+    void OnCall(const CallRecord&) override { ADD_FAILURE() << "OnCall on the async path"; }
+    void OnCallAsync(const CallRecord& rec, std::function<void()> then) override {
+      operation = rec.operation;
+      held = std::move(then);
+    }
+    std::string operation;
+    std::function<void()> held;
+  } holding;
+  router_.SetObserver(&holding);
+  std::optional<HttpResponse> answer;
+  router_.HandleAsync(Json11("TrentService.ListKeys", "{}"),
+                      [&](HttpResponse r) { answer = std::move(r); });
+  EXPECT_FALSE(answer.has_value());
+  EXPECT_EQ(holding.operation, "ListKeys");
+  ASSERT_TRUE(holding.held);
+  holding.held();
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_EQ(answer->status, 200);
+  EXPECT_EQ(answer->Header("x-amzn-RequestId").size(), 36u);
+
+  answer.reset();
+  holding.held = nullptr;
+  router_.HandleAsync(Req("GET", "/_orgtrail/health", {}), [&](HttpResponse r) { answer = r; });
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_EQ(answer->status, 200);
+  EXPECT_FALSE(holding.held);
+
+  // The default OnCallAsync (OnCall, then answer) keeps the old behaviour.
+  router_.SetObserver(&observer_);
+  answer.reset();
+  router_.HandleAsync(Json11("TrentService.Nope", "{}"), [&](HttpResponse r) { answer = r; });
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_EQ(answer->status, 400);
+  EXPECT_EQ(observer_.count, 1);
+  EXPECT_EQ(observer_.last.error_code, "UnknownOperationException");
 }
 
 TEST_F(RouterTest, JsonErrors) {

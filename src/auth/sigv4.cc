@@ -4,7 +4,9 @@
 #include <charconv>
 #include <cstdio>
 #include <exception>
+#include <mutex>
 #include <optional>
+#include <unordered_map>
 
 #include "auth/aws_chunked.h"
 #include "base/strings.h"
@@ -66,6 +68,44 @@ bool RegionNameLooksValid(std::string_view r) {
 
 std::string Hmac(std::string_view key, std::string_view data) {
   return crypto::HmacSha256(key, data);
+}
+
+// Signing keys derived recently, by (secret, date, region, service): a
+// client signs call after call with the same scope, and the derivation is
+// four HMACs. Bounded: emptied when full (a new day or many keys). The
+// secrets are in memory anyway (the credential lookup returns them).
+class SigningKeyCache {
+ public:
+  std::string Get(std::string_view secret, std::string_view date8, std::string_view region,
+                  std::string_view service) {
+    std::string id;
+    id.reserve(secret.size() + date8.size() + region.size() + service.size() + 3);
+    id.append(secret).push_back('\0');
+    id.append(date8).push_back('\0');
+    id.append(region).push_back('\0');
+    id.append(service);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = keys_.find(id);
+      if (it != keys_.end()) return it->second;
+    }
+    std::string key = DeriveSigningKey(secret, date8, region, service);
+    std::lock_guard<std::mutex> lock(mu_);
+    if (keys_.size() >= kMaxKeys) keys_.clear();
+    keys_.emplace(std::move(id), key);
+    return key;
+  }
+
+ private:
+  static constexpr size_t kMaxKeys = 4096;
+  std::mutex mu_;
+  std::unordered_map<std::string, std::string> keys_;
+};
+
+std::string CachedSigningKey(std::string_view secret, std::string_view date8,
+                             std::string_view region, std::string_view service) {
+  static SigningKeyCache* const cache = new SigningKeyCache();  // never destroyed: used at exit
+  return cache->Get(secret, date8, region, service);
 }
 
 std::string StringToSign(std::string_view amz_date, std::string_view scope,
@@ -482,7 +522,7 @@ std::variant<VerifiedRequest, AuthError> VerifyImpl(
   std::optional<Credential> cred = creds.FindCredential(p.access_key_id);
   const bool known = cred.has_value() && cred->active;
   const std::string scope = p.date8 + "/" + p.region + "/" + p.service + "/" + std::string(kTerminator);
-  const std::string signing_key = DeriveSigningKey(
+  const std::string signing_key = CachedSigningKey(
       known ? std::string_view(cred->secret_access_key) : kDummySecret, p.date8, p.region,
       p.service);
   bool matched = false;

@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 
 #include "base/json.h"
 #include "crypto/hash.h"
@@ -142,7 +144,11 @@ void Deliverer::Run() {
   while (!stop_.load()) {
     source_.WaitForEvents(options_.poll_interval);
     if (stop_.load()) break;
+    const auto began = std::chrono::steady_clock::now();
     Tick();
+    const auto next = began + options_.min_tick_spacing;
+    if (options_.min_tick_spacing > Duration::zero() && !stop_.load())
+      std::this_thread::sleep_until(next);
   }
 }
 

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "base/status.h"
@@ -22,6 +23,12 @@ class EventSink {
   // Accepts all `events` or none. OK means they are owned by the sink (for the
   // WAL: durable). On failure nothing was appended.
   virtual Status Append(std::vector<Event> events) = 0;
+  // Same, reporting through `done` (exactly once, possibly on another thread
+  // and possibly before AppendAsync returns) instead of blocking; for the
+  // WAL, after the fsync. Default: Append, then `done`.
+  virtual void AppendAsync(std::vector<Event> events, std::function<void(Status)> done) {
+    done(Append(std::move(events)));
+  }
 };
 
 // An event with its sequence number in a durable source (0: not durable).

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
+#include <random>
+
 #include "ingest/record_parser.h"
 
 namespace orgtrail::ingest {
@@ -258,6 +261,239 @@ TEST(RecordBuilderTest, InvalidUtf8IsReplacedNotThrown) {
   c.user_agent = std::string("bad\xff\xfe");
   Event e = BuildRecord(c, "ev");
   EXPECT_TRUE(ParseRecord(e.record_json).ok());
+}
+
+
+// The ordered_json builder BuildRecord used before it wrote the text directly,
+// kept as the reference: the new output must be byte-identical to it.
+namespace reference {
+
+bool KeepsReadOnlyResponse(std::string_view source, std::string_view name) {
+  return source == "sts.amazonaws.com" &&
+         (name == "AssumeRole" || name == "AssumeRoleWithSAML" ||
+          name == "AssumeRoleWithWebIdentity" || name == "GetSessionToken" ||
+          name == "GetFederationToken");
+}
+
+OrderedJson UserIdentity(const ApiCall& call) {
+  OrderedJson u = OrderedJson::object();
+  if (!call.principal) {
+    u["type"] = "Unknown";
+    if (!call.account_id.empty()) u["accountId"] = call.account_id;
+    if (!call.access_key_id.empty()) u["accessKeyId"] = call.access_key_id;
+  } else {
+    const auth::Principal& p = *call.principal;
+    switch (p.type) {
+      case auth::PrincipalType::kRoot:
+        u["type"] = "Root";
+        u["principalId"] = p.principal_id.empty() ? p.account_id : p.principal_id;
+        u["arn"] = p.arn;
+        u["accountId"] = p.account_id;
+        u["accessKeyId"] = p.access_key_id;
+        break;
+      case auth::PrincipalType::kIAMUser:
+        u["type"] = "IAMUser";
+        u["principalId"] = p.principal_id;
+        u["arn"] = p.arn;
+        u["accountId"] = p.account_id;
+        u["accessKeyId"] = p.access_key_id;
+        u["userName"] = p.user_name;
+        break;
+      case auth::PrincipalType::kAssumedRole: {
+        u["type"] = "AssumedRole";
+        u["principalId"] = p.principal_id;
+        u["arn"] = p.arn;
+        u["accountId"] = p.account_id;
+        u["accessKeyId"] = p.access_key_id;
+        OrderedJson issuer = OrderedJson::object();
+        issuer["type"] = "Role";
+        issuer["principalId"] = p.role_id;
+        issuer["arn"] = p.role_arn;
+        issuer["accountId"] = p.account_id;
+        issuer["userName"] = p.role_name;
+        OrderedJson attributes = OrderedJson::object();
+        attributes["creationDate"] = FormatIso8601(p.session_created);
+        attributes["mfaAuthenticated"] = "false";
+        u["sessionContext"]["sessionIssuer"] = std::move(issuer);
+        u["sessionContext"]["attributes"] = std::move(attributes);
+        break;
+      }
+      case auth::PrincipalType::kAWSService:
+        u["type"] = "AWSService";
+        u["invokedBy"] = p.service;
+        return u;
+    }
+  }
+  if (!call.invoked_by.empty()) u["invokedBy"] = call.invoked_by;
+  return u;
+}
+
+OrderedJson ToOrdered(const Json& j) {
+  if (j.is_discarded()) return nullptr;
+  return OrderedJson(j);
+}
+
+std::string BuildRecordJson(const ApiCall& call, const std::string& event_id) {
+  Json params = call.request_parameters.is_object() ? call.request_parameters : Json(nullptr);
+  const bool failed = call.error_code.has_value() && !call.error_code->empty();
+  Json response = nullptr;
+  if (!failed && call.response_elements.is_object() &&
+      (!call.read_only || KeepsReadOnlyResponse(call.event_source, call.event_name))) {
+    response = call.response_elements;
+  }
+  ScrubSecrets(call.event_source, call.event_name, params, response);
+  const bool service_caller =
+      call.principal && call.principal->type == auth::PrincipalType::kAWSService;
+  std::string source_ip = call.source_ip;
+  std::string user_agent = call.user_agent;
+  std::string acting_service = service_caller ? call.principal->service : call.invoked_by;
+  if (!acting_service.empty()) {
+    if (source_ip.empty() || service_caller) source_ip = acting_service;
+    if (user_agent.empty() || service_caller) user_agent = acting_service;
+  }
+  const std::string recipient = !call.recipient_account_id.empty() ? call.recipient_account_id
+                                : call.principal            ? call.principal->account_id
+                                                            : call.account_id;
+  OrderedJson r = OrderedJson::object();
+  r["eventVersion"] = "1.11";
+  r["userIdentity"] = UserIdentity(call);
+  r["eventTime"] = FormatIso8601(call.event_time);
+  r["eventSource"] = call.event_source;
+  r["eventName"] = call.event_name;
+  r["awsRegion"] = call.region;
+  r["sourceIPAddress"] = source_ip;
+  if (!user_agent.empty()) r["userAgent"] = user_agent;
+  if (failed) {
+    r["errorCode"] = *call.error_code;
+    r["errorMessage"] = call.error_message.value_or("");
+  }
+  r["requestParameters"] = ToOrdered(params);
+  r["responseElements"] = ToOrdered(response);
+  r["requestID"] = call.request_id;
+  r["eventID"] = event_id;
+  r["readOnly"] = call.read_only;
+  if (!call.resources.empty()) {
+    OrderedJson resources = OrderedJson::array();
+    for (const ResourceRef& res : call.resources) {
+      OrderedJson o = OrderedJson::object();
+      o["accountId"] = res.account_id;
+      o["type"] = res.type;
+      o["ARN"] = res.arn;
+      resources.push_back(std::move(o));
+    }
+    r["resources"] = std::move(resources);
+  }
+  r["eventType"] = "AwsApiCall";
+  r["managementEvent"] = call.management_event;
+  r["recipientAccountId"] = recipient;
+  if (!call.shared_event_id.empty()) r["sharedEventID"] = call.shared_event_id;
+  r["eventCategory"] = call.management_event ? "Management" : "Data";
+  return r.dump(-1, ' ', false, OrderedJson::error_handler_t::replace);
+}
+
+}  // namespace reference
+
+// Strings that exercise escaping: quotes, backslashes, every control
+// character, DEL, valid multi-byte UTF-8 and invalid bytes.
+std::string RandomText(std::mt19937& rng) {
+  static const std::vector<std::string> kPieces = {
+      "a", "Z", "0", " ", "\"", "\\", "/", "\x7f", "\xc3\xa9", "\xe2\x82\xac",
+      "\xf0\x9f\x98\x80", "\xff", "\xc3", "\xe2\x82", "\xed\xa0\x80", "\xc0\xaf",
+      "arn:aws:kms:us-east-1:111122223333:key/", "<script>", "\u2028"};
+  std::string s;
+  const int n = static_cast<int>(rng() % 12);
+  for (int i = 0; i < n; ++i) {
+    if (rng() % 4 == 0) {
+      s.push_back(static_cast<char>(rng() % 0x20));  // a control character
+    } else {
+      s += kPieces[rng() % kPieces.size()];
+    }
+  }
+  return s;
+}
+
+Json RandomValue(std::mt19937& rng, int depth) {
+  switch (rng() % (depth > 2 ? 5 : 7)) {
+    case 0: return RandomText(rng);
+    case 1: return static_cast<int64_t>(rng()) - (1 << 30);
+    case 2: return rng() % 2 == 0;
+    case 3: return nullptr;
+    case 4: return static_cast<double>(rng() % 100000) / 7.0;
+    case 5: {
+      Json a = Json::array();
+      for (int i = static_cast<int>(rng() % 4); i > 0; --i)
+        a.push_back(RandomValue(rng, depth + 1));
+      return a;
+    }
+    default: {
+      static const std::vector<std::string> kKeys = {
+          "keyId", "Plaintext", "plaintext", "secretAccessKey", "SessionToken", "password",
+          "bucketName", "policy", "x"};
+      Json o = Json::object();
+      for (int i = static_cast<int>(rng() % 5); i > 0; --i) {
+        std::string key = rng() % 3 == 0 ? RandomText(rng) : kKeys[rng() % kKeys.size()];
+        o[key] = RandomValue(rng, depth + 1);
+      }
+      return o;
+    }
+  }
+}
+
+TEST(RecordBuilderTest, TextMatchesTheOrderedJsonBuilderByteForByte) {
+  std::mt19937 rng(20261126);
+  const char* kSources[] = {"kms.amazonaws.com", "sts.amazonaws.com", "s3.amazonaws.com",
+                            "iam.amazonaws.com"};
+  const char* kNames[] = {"ListKeys", "AssumeRole", "GenerateDataKey", "PutObject",
+                          "CreateUser"};
+  for (int i = 0; i < 5000; ++i) {
+    ApiCall c;
+    switch (rng() % 5) {
+      case 0: break;  // unauthenticated
+      case 1: c.principal = Root(); break;
+      default: {
+        auth::Principal p;
+        p.type = std::array{auth::PrincipalType::kIAMUser, auth::PrincipalType::kAssumedRole,
+                            auth::PrincipalType::kAWSService}[rng() % 3];
+        p.account_id = RandomText(rng);
+        p.arn = RandomText(rng);
+        p.principal_id = RandomText(rng);
+        p.access_key_id = RandomText(rng);
+        p.user_name = RandomText(rng);
+        p.role_id = RandomText(rng);
+        p.role_arn = RandomText(rng);
+        p.role_name = RandomText(rng);
+        p.service = RandomText(rng);
+        p.session_created = At("2026-11-26T15:01:31Z") + std::chrono::seconds(rng() % 100000);
+        c.principal = p;
+      }
+    }
+    if (c.principal && c.principal->type == auth::PrincipalType::kRoot && rng() % 2)
+      c.principal->principal_id.clear();
+    c.access_key_id = rng() % 2 ? RandomText(rng) : "";
+    c.account_id = rng() % 2 ? RandomText(rng) : "";
+    c.region = RandomText(rng);
+    c.source_ip = rng() % 3 ? RandomText(rng) : "";
+    c.user_agent = rng() % 3 ? RandomText(rng) : "";
+    c.request_id = RandomText(rng);
+    c.event_time = At("2026-11-26T15:01:31Z") + std::chrono::milliseconds(rng() % 100000000);
+    c.event_source = kSources[rng() % 4];
+    c.event_name = kNames[rng() % 5];
+    c.request_parameters = RandomValue(rng, 0);
+    c.response_elements = RandomValue(rng, 0);
+    if (rng() % 3 == 0) {
+      c.error_code = rng() % 5 ? RandomText(rng) : "";
+      if (rng() % 2) c.error_message = RandomText(rng);
+    }
+    c.read_only = rng() % 2;
+    for (int n = static_cast<int>(rng() % 3); n > 0; --n)
+      c.resources.push_back({RandomText(rng), RandomText(rng), RandomText(rng)});
+    c.recipient_account_id = rng() % 2 ? RandomText(rng) : "";
+    c.management_event = rng() % 2;
+    c.invoked_by = rng() % 3 == 0 ? RandomText(rng) : "";
+    c.shared_event_id = rng() % 3 == 0 ? RandomText(rng) : "";
+    const std::string id = RandomText(rng);
+    ASSERT_EQ(BuildRecord(c, id).record_json, reference::BuildRecordJson(c, id)) << "case " << i;
+  }
 }
 
 }  // namespace

@@ -10,7 +10,11 @@ namespace orgtrail::ingest {
 Wal::Wal(WalEnv& env, std::string dir, Options options)
     : env_(env), dir_(std::move(dir)), options_(options) {}
 
-Wal::~Wal() = default;
+Wal::~Wal() {
+  // The writer's flusher runs OnCommit and callbacks: stop it while the
+  // members it touches are still alive.
+  writer_.reset();
+}
 
 size_t Wal::PendingBytes(const Event& e) {
   size_t n = sizeof(Event) + e.record_json.size() + e.event_id.size() + e.account_id.size() +
@@ -107,28 +111,49 @@ void Wal::OnCommit(uint64_t first_seq, std::vector<Event>&& events) {
 
 Status Wal::Append(std::vector<Event> events) { return Append(std::move(events), nullptr); }
 
+Status Wal::Reserve(size_t bytes) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (closed_) {
+    return Status::Internal("the write-ahead log is closed", 503)
+        .WithCode("ServiceUnavailable", 503);
+  }
+  size_t held = pending_bytes_ + reserved_bytes_;
+  if (held > 0 && held + bytes > options_.max_pending_bytes) {
+    ++throttled_;
+    return Status::Error("ThrottlingException",
+                         "Rate exceeded: event delivery is behind (" + std::to_string(held) +
+                             " bytes pending); retry later");
+  }
+  reserved_bytes_ += bytes;
+  return Status::Ok();
+}
+
 Status Wal::Append(std::vector<Event> events, uint64_t* first_seq) {
   if (events.empty()) return Status::Ok();
   size_t bytes = 0;
   for (const Event& e : events) bytes += PendingBytes(e);
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (closed_) return Status::Internal("the write-ahead log is closed", 503).WithCode("ServiceUnavailable", 503);
-    size_t held = pending_bytes_ + reserved_bytes_;
-    if (held > 0 && held + bytes > options_.max_pending_bytes) {
-      ++throttled_;
-      return Status::Error("ThrottlingException",
-                           "Rate exceeded: event delivery is behind (" + std::to_string(held) +
-                               " bytes pending); retry later");
-    }
-    reserved_bytes_ += bytes;
-  }
+  OT_RETURN_IF_ERROR(Reserve(bytes));
   Status s = writer_->Append(std::move(events), first_seq);
   if (!s.ok()) {
     std::lock_guard<std::mutex> lock(mu_);
     reserved_bytes_ -= bytes;
   }
   return s;
+}
+
+void Wal::AppendAsync(std::vector<Event> events, std::function<void(Status)> done) {
+  if (events.empty()) return done(Status::Ok());
+  size_t bytes = 0;
+  for (const Event& e : events) bytes += PendingBytes(e);
+  if (Status s = Reserve(bytes); !s.ok()) return done(std::move(s));
+  writer_->AppendAsync(std::move(events),
+                       [this, bytes, done = std::move(done)](const Status& s, uint64_t) {
+                         if (!s.ok()) {
+                           std::lock_guard<std::mutex> lock(mu_);
+                           reserved_bytes_ -= bytes;
+                         }
+                         done(s);
+                       });
 }
 
 std::vector<WalEvent> Wal::DrainWithSeq(size_t max) {

@@ -3,9 +3,11 @@
 // segments in one directory (docs/formats/wal.md).
 //
 // Append returns only after the events are fsync'd (group commit across
-// concurrent callers). Acknowledged events are queued in memory, in sequence
-// order, for the deliverer; DrainWithSeq hands them out with their sequence
-// numbers and Checkpoint(n) records that everything <= n is delivered, so
+// concurrent callers); AppendAsync calls back after that fsync instead of
+// blocking (the server answers calls from it). Acknowledged events are
+// queued in memory, in sequence order, for the deliverer; DrainWithSeq hands
+// them out with their sequence numbers and Checkpoint(n) records that
+// everything <= n is delivered, so
 // Open replays exactly the events after the checkpoint after a crash.
 // Memory is bounded by max_pending_bytes: beyond it Append is throttled.
 //
@@ -69,6 +71,7 @@ class Wal final : public EventSink, public EventSource {
   // Same, with POSIX append files and `env` for everything else.
   static Result<std::unique_ptr<Wal>> Open(Env& env, const std::string& dir,
                                            Options options = {});
+  // Completes asynchronous appends still queued, then closes the files.
   ~Wal() override;
   Wal(const Wal&) = delete;
   Wal& operator=(const Wal&) = delete;
@@ -82,6 +85,12 @@ class Wal final : public EventSink, public EventSource {
   Status Append(std::vector<Event> events) override;
   // Same; on success *first_seq is the first event's sequence number.
   Status Append(std::vector<Event> events, uint64_t* first_seq);
+  // Same without blocking: `done` gets what Append would return, exactly
+  // once, after the fsync covering the events (on the log's flusher thread),
+  // or at once on the caller's thread when the batch is refused up front
+  // (throttled, closed, oversize, failed log). `done` must be quick and must
+  // not call Append.
+  void AppendAsync(std::vector<Event> events, std::function<void(Status)> done) override;
 
   // Removes up to `max` pending events, oldest first.
   std::vector<Event> Drain(size_t max) override;
@@ -110,6 +119,9 @@ class Wal final : public EventSink, public EventSource {
  private:
   Wal(WalEnv& env, std::string dir, Options options);
   void OnCommit(uint64_t first_seq, std::vector<Event>&& events);
+  // Reserves room for `bytes` against max_pending_bytes (the throttle and
+  // closed checks of Append).
+  Status Reserve(size_t bytes);
 
   std::unique_ptr<WalEnv> owned_env_;  // set by Open(Env&)
   WalEnv& env_;

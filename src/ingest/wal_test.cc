@@ -4,6 +4,8 @@
 
 #include <atomic>
 #include <cerrno>
+#include <condition_variable>
+#include <optional>
 #include <map>
 #include <mutex>
 #include <set>
@@ -179,6 +181,126 @@ TEST(WalTest, GroupCommitSharesFsyncs) {
   auto re = Wal::Open(env, t.wal());
   ASSERT_TRUE(re.ok());
   ExpectRecovered(DrainAll(**re), acked);
+}
+
+// Waits (real time, bounded) for `n` callbacks counted in `done`.
+bool WaitForCount(std::mutex& mu, std::condition_variable& cv, const int& done, int n) {
+  std::unique_lock<std::mutex> lock(mu);
+  return cv.wait_for(lock, std::chrono::seconds(30), [&] { return done >= n; });
+}
+
+TEST(WalTest, AppendAsyncCallsBackAfterTheCommitAndSharesFsyncs) {
+  TempDir t;
+  FaultInjectionEnv env(*PosixWalEnv::Default());
+  std::set<std::string> acked;
+  {
+    auto wal = Wal::Open(env, t.wal());
+    ASSERT_TRUE(wal.ok());
+    constexpr int kThreads = 4, kPerThread = 200;
+    std::mutex mu;
+    std::condition_variable cv;
+    int done = 0, failures = 0;
+    std::vector<std::thread> threads;
+    for (int th = 0; th < kThreads; ++th) {
+      threads.emplace_back([&, th] {
+        for (int i = 0; i < kPerThread; ++i) {
+          const std::string id = std::to_string(th) + "-" + std::to_string(i);
+          // Synchronous appends share the queue with the asynchronous ones.
+          if (i % 10 == 0) {
+            Status s = (*wal)->Append({TestEvent(id, 100)});
+            std::lock_guard<std::mutex> lock(mu);
+            if (s.ok()) acked.insert(id); else ++failures;
+            ++done;
+            continue;
+          }
+          (*wal)->AppendAsync({TestEvent(id, 100)}, [&, id](Status s) {
+            // The event is durable and queued for delivery before the callback.
+            EXPECT_GE((*wal)->stats().writer.records, 1u);
+            std::lock_guard<std::mutex> lock(mu);
+            if (s.ok()) acked.insert(id); else ++failures;
+            ++done;
+            cv.notify_all();
+          });
+        }
+      });
+    }
+    for (auto& th : threads) th.join();
+    ASSERT_TRUE(WaitForCount(mu, cv, done, kThreads * kPerThread));
+    EXPECT_EQ(failures, 0);
+    auto stats = (*wal)->stats();
+    EXPECT_EQ(stats.writer.appends, uint64_t{kThreads * kPerThread});
+    EXPECT_LT(stats.writer.fsyncs, uint64_t{kThreads * kPerThread}) << "no fsync was shared";
+    auto live = DrainAll(**wal);
+    EXPECT_EQ(live.size(), acked.size());
+    ExpectRecovered(live, acked);
+  }
+  auto re = Wal::Open(env, t.wal());
+  ASSERT_TRUE(re.ok());
+  ExpectRecovered(DrainAll(**re), acked);
+}
+
+TEST(WalTest, AppendAsyncReportsRefusalsAndFailures) {
+  TempDir t;
+  FaultInjectionEnv env(*PosixWalEnv::Default());
+  WalOptions o;
+  o.max_record_bytes = 1000;
+  auto wal = Wal::Open(env, t.wal(), o);
+  ASSERT_TRUE(wal.ok());
+  // Refused up front: called back before AppendAsync returns.
+  std::optional<Status> got;
+  (*wal)->AppendAsync({TestEvent("huge", 2000)}, [&](Status s) { got = s; });
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->code(), "ValidationException");
+  EXPECT_EQ((*wal)->stats().pending_events, 0u);
+
+  // A failing fsync fails the batch, then the log for good.
+  std::mutex mu;
+  std::condition_variable cv;
+  int done = 0;
+  Status first, second;
+  env.FailNth(Op::kSync, 1);
+  (*wal)->AppendAsync({TestEvent("a")}, [&](Status s) {
+    std::lock_guard<std::mutex> lock(mu);
+    first = s;
+    ++done;
+    cv.notify_all();
+  });
+  ASSERT_TRUE(WaitForCount(mu, cv, done, 1));
+  EXPECT_FALSE(first.ok());
+  (*wal)->AppendAsync({TestEvent("b")}, [&](Status s) {
+    std::lock_guard<std::mutex> lock(mu);
+    second = s;
+    ++done;
+    cv.notify_all();
+  });
+  ASSERT_TRUE(WaitForCount(mu, cv, done, 2));
+  EXPECT_FALSE(second.ok());
+  EXPECT_FALSE((*wal)->health().ok());
+  EXPECT_EQ((*wal)->Drain(10).size(), 0u);
+
+  // Closed: refused at once with ServiceUnavailable.
+  (*wal)->Close();
+  got.reset();
+  (*wal)->AppendAsync({TestEvent("c")}, [&](Status s) { got = s; });
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->code(), "ServiceUnavailable");
+}
+
+TEST(WalTest, DestroyingTheLogCompletesQueuedAsyncAppends) {
+  TempDir t;
+  std::atomic<int> ok{0};
+  {
+    auto wal = Wal::Open(*Env::Default(), t.wal());
+    ASSERT_TRUE(wal.ok());
+    for (int i = 0; i < 50; ++i)
+      (*wal)->AppendAsync({TestEvent("e" + std::to_string(i))}, [&](Status s) {
+        if (s.ok()) ++ok;
+      });
+  }
+  EXPECT_EQ(ok.load(), 50);
+  auto re = Wal::Open(*Env::Default(), t.wal());
+  ASSERT_TRUE(re.ok());
+  EXPECT_EQ(DrainAll(**re).size(), 50u);
 }
 
 TEST(WalTest, BackPressureThrottlesInsteadOfGrowing) {

@@ -4,7 +4,9 @@
 
 namespace orgtrail::ingest {
 
-// One Append call waiting in the queue; lives on the caller's stack.
+// One Append or AppendAsync call in the queue. A synchronous caller's batch
+// lives on its stack and is woken through `cv`; an asynchronous one is
+// heap-allocated, owned by the queue, and completed through `callback`.
 struct WalWriter::Batch {
   std::string records;          // framed records, seq not yet set
   std::vector<size_t> offsets;  // record header offsets in `records`
@@ -13,12 +15,23 @@ struct WalWriter::Batch {
   Status status;
   bool done = false;
   std::condition_variable cv;
+  AppendCallback callback;  // set: asynchronous
 };
 
 WalWriter::WalWriter(WalEnv& env, std::string dir, Options options, CommitHook hook)
     : env_(env), dir_(std::move(dir)), options_(options), hook_(std::move(hook)) {}
 
-WalWriter::~WalWriter() = default;
+WalWriter::~WalWriter() {
+  std::thread flusher;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+    flusher = std::move(flusher_);
+  }
+  flusher_cv_.notify_all();
+  // The flusher completes what is queued before it exits.
+  if (flusher.joinable()) flusher.join();
+}
 
 Result<std::unique_ptr<WalWriter>> WalWriter::Open(WalEnv& env, std::string dir, Options options,
                                                    std::vector<WalSegment> segments,
@@ -40,38 +53,81 @@ Result<std::unique_ptr<WalWriter>> WalWriter::Open(WalEnv& env, std::string dir,
   return w;
 }
 
+Status WalWriter::Encode(const std::vector<Event>& events, Batch& b) const {
+  std::string payload;
+  b.offsets.reserve(events.size());
+  for (size_t i = 0; i < events.size(); ++i) {
+    payload.clear();
+    wal::EncodeEventPayload(events[i], &payload);
+    if (payload.size() > options_.max_record_bytes) {
+      return Status::Error("ValidationException",
+                           "event " + std::to_string(i) + " (" + events[i].event_id + ") is " +
+                               std::to_string(payload.size()) +
+                               " bytes encoded; the write-ahead log accepts at most " +
+                               std::to_string(options_.max_record_bytes));
+    }
+    b.offsets.push_back(b.records.size());
+    wal::AppendRecord(payload, wal::kTypeEvent, &b.records);
+  }
+  return Status::Ok();
+}
+
 Status WalWriter::Append(std::vector<Event> events, uint64_t* first_seq) {
   if (events.empty()) return Status::Ok();
   Batch b;
-  {
-    std::string payload;
-    b.offsets.reserve(events.size());
-    for (size_t i = 0; i < events.size(); ++i) {
-      payload.clear();
-      wal::EncodeEventPayload(events[i], &payload);
-      if (payload.size() > options_.max_record_bytes) {
-        return Status::Error("ValidationException",
-                             "event " + std::to_string(i) + " (" + events[i].event_id + ") is " +
-                                 std::to_string(payload.size()) +
-                                 " bytes encoded; the write-ahead log accepts at most " +
-                                 std::to_string(options_.max_record_bytes));
-      }
-      b.offsets.push_back(b.records.size());
-      wal::AppendRecord(payload, wal::kTypeEvent, &b.records);
-    }
-  }
+  OT_RETURN_IF_ERROR(Encode(events, b));
   b.events = std::move(events);
 
   std::unique_lock<std::mutex> lock(mu_);
   if (!health_.ok()) return health_;
   queue_.push_back(&b);
-  while (!b.done && &b != queue_.front()) b.cv.wait(lock);
-  if (b.done) {
-    if (b.status.ok() && first_seq) *first_seq = b.first_seq;
-    return b.status;
+  while (!b.done) {
+    // Lead when nobody else does; our batch is in the group unless the
+    // group filled up before it, in which case we lead again.
+    if (!leading_) {
+      LeadGroup(lock);
+    } else {
+      b.cv.wait(lock);
+    }
   }
+  if (b.status.ok() && first_seq) *first_seq = b.first_seq;
+  return b.status;
+}
 
-  // Leader. A permanent failure of an earlier group fails everyone queued.
+void WalWriter::AppendAsync(std::vector<Event> events, AppendCallback done) {
+  if (events.empty()) return done(Status::Ok(), 0);
+  auto b = std::make_unique<Batch>();
+  Status s = Encode(events, *b);
+  if (!s.ok()) return done(s, 0);
+  b->events = std::move(events);
+  b->callback = std::move(done);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    s = health_;
+    if (s.ok()) {
+      if (!flusher_.joinable()) flusher_ = std::thread([this] { FlusherLoop(); });
+      queue_.push_back(b.release());
+      if (leading_) return;  // the leader wakes the flusher when it is done
+    }
+  }
+  if (!s.ok()) return b->callback(s, 0);
+  flusher_cv_.notify_one();
+}
+
+void WalWriter::FlusherLoop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    flusher_cv_.wait(lock, [this] {
+      return (!queue_.empty() && !leading_) || (stopping_ && queue_.empty());
+    });
+    if (queue_.empty()) return;  // stopping, nothing left
+    LeadGroup(lock);
+  }
+}
+
+void WalWriter::LeadGroup(std::unique_lock<std::mutex>& lock) {
+  leading_ = true;
+  // A permanent failure of an earlier group fails everyone queued.
   std::vector<Batch*> group;
   Status s = health_;
   size_t bytes = 0;
@@ -119,15 +175,28 @@ Status WalWriter::Append(std::vector<Event> events, uint64_t* first_seq) {
   } else if (health_.ok() && !IsNoSpace(s)) {
     health_ = s;
   }
+  std::vector<std::unique_ptr<Batch>> finished;  // asynchronous batches of the group
   for (Batch* q : group) {
     queue_.pop_front();
     q->status = s;
-    q->done = true;
-    if (q != &b) q->cv.notify_one();
+    if (q->callback) {
+      finished.emplace_back(q);
+    } else {
+      q->done = true;
+      q->cv.notify_one();
+    }
   }
-  if (!queue_.empty()) queue_.front()->cv.notify_one();
-  if (s.ok() && first_seq) *first_seq = b.first_seq;
-  return s;
+  leading_ = false;
+  // Hand the lead on: a synchronous caller at the head leads itself; the
+  // flusher leads for asynchronous batches (and exits once stopping and empty).
+  if (!queue_.empty() && !queue_.front()->callback) queue_.front()->cv.notify_one();
+  if ((!queue_.empty() && queue_.front()->callback) || (stopping_ && queue_.empty()))
+    flusher_cv_.notify_one();
+  if (finished.empty()) return;
+  lock.unlock();
+  for (auto& q : finished) q->callback(q->status, q->first_seq);
+  finished.clear();
+  lock.lock();
 }
 
 Status WalWriter::WriteGroup(std::string_view data, uint64_t first_seq) {

@@ -4,6 +4,10 @@
 // Group commit: concurrent Append callers queue; the caller at the head
 // (the leader) writes every queued batch with one write and one fsync and
 // then wakes the others (leveldb's DBImpl::Write writer queue).
+// AppendAsync batches join the same queue without a waiting thread: a
+// flusher thread (started on the first AppendAsync) leads the groups they
+// are in and runs their callbacks after the fsync, so a server can answer a
+// call from the commit instead of parking a thread per call.
 //
 // Failure policy: ENOSPC while writing or creating a segment is recoverable
 // (the tail is truncated back, the callers get ServiceUnavailable, later
@@ -21,6 +25,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "ingest/event.h"
@@ -47,6 +52,9 @@ class WalWriter {
   // batch's Append returns, once per batch, in sequence order, never
   // concurrently with itself. `first_seq` is the first event's number.
   using CommitHook = std::function<void(uint64_t first_seq, std::vector<Event>&& events)>;
+  // The result of an AppendAsync: the same Status an Append would return,
+  // and on success the first event's number.
+  using AppendCallback = std::function<void(const Status& status, uint64_t first_seq)>;
 
   // Starts appending in `dir`. `segments` are the existing segments (oldest
   // first, as WalReader::segments()), `last_valid_end` the length of valid
@@ -58,6 +66,8 @@ class WalWriter {
                                                  std::vector<WalSegment> segments,
                                                  uint64_t last_valid_end, uint64_t next_seq,
                                                  bool continues_last, CommitHook hook);
+  // Completes every queued batch, then stops the flusher thread. No Append
+  // may be in progress.
   ~WalWriter();
   WalWriter(const WalWriter&) = delete;
   WalWriter& operator=(const WalWriter&) = delete;
@@ -68,6 +78,13 @@ class WalWriter {
   // than max_record_bytes, ServiceUnavailable (503) for a full disk, else
   // the log's permanent error. An empty batch is OK and writes nothing.
   Status Append(std::vector<Event> events, uint64_t* first_seq = nullptr);
+  // Same, without waiting: `done` is called exactly once with what Append
+  // would have returned — after the fsync covering the events and after the
+  // hook has run for them, on the flusher thread (or on a synchronous
+  // leader's thread); for a refused batch (oversize, failed log) it may be
+  // called before AppendAsync returns, on the caller's thread. `done` must
+  // be quick (it runs between group commits) and must not call Append.
+  void AppendAsync(std::vector<Event> events, AppendCallback done);
 
   // Deletes every segment whose records are all <= delivered_through (never
   // the newest). A file that cannot be deleted is retried next time.
@@ -84,6 +101,16 @@ class WalWriter {
   struct Batch;
 
   WalWriter(WalEnv& env, std::string dir, Options options, CommitHook hook);
+  // Frames `events` into `b` (records, offsets); ValidationException for an
+  // oversize event.
+  Status Encode(const std::vector<Event>& events, Batch& b) const;
+  // Called with `lock` held on mu_, no leader active and queue_ not empty:
+  // becomes the leader, writes and fsyncs one group from the head of queue_,
+  // completes its batches (waking synchronous callers, running callbacks of
+  // asynchronous ones without mu_) and wakes the next leader. Returns with
+  // `lock` held.
+  void LeadGroup(std::unique_lock<std::mutex>& lock);
+  void FlusherLoop();
   // Leader only, without mu_: rotation if due, write, fsync.
   Status WriteGroup(std::string_view data, uint64_t first_seq);
   Status NewSegment(uint64_t first_seq);
@@ -100,6 +127,10 @@ class WalWriter {
 
   mutable std::mutex mu_;
   std::deque<Batch*> queue_;          // guarded by mu_
+  bool leading_ = false;              // guarded by mu_: a leader is writing a group
+  bool stopping_ = false;             // guarded by mu_: the destructor has begun
+  std::condition_variable flusher_cv_;
+  std::thread flusher_;               // started (under mu_) by the first AppendAsync
   uint64_t next_seq_ = 1;             // guarded by mu_; changed by the leader only
   Status health_;                     // guarded by mu_
   std::vector<WalSegment> segments_;  // guarded by mu_

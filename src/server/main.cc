@@ -42,7 +42,7 @@ int main(int argc, char** argv) {
   app.add_option("--signing-key-rotation", rotation,
                  "Age at which a region's digest signing key is replaced")
       ->capture_default_str();
-  app.add_option("--threads", opts.threads, "HTTP worker threads (default: 4 per core, at least 16)")
+  app.add_option("--threads", opts.threads, "HTTP worker threads (default: 2 per core, at least 4)")
       ->check(CLI::Range(0, 1024));
   app.add_flag("--simulated-clock", opts.simulated_clock,
                "Tests and demos only: run on a clock that POST "

@@ -69,6 +69,19 @@ class FanOutObserver final : public api::CallObserver {
     if (first_) first_->OnCall(r);
     if (second_) second_->OnCall(r);
   }
+  // The embedding observer sees the call before it is answered, as with
+  // OnCall; the answer then waits for the recorder's commit.
+  void OnCallAsync(const api::CallRecord& r, std::function<void()> then) override {
+    if (second_) {
+      try {
+        second_->OnCall(r);
+      } catch (const std::exception& e) {
+        spdlog::error("call observer threw: {}", e.what());
+      }
+    }
+    if (first_) return first_->OnCallAsync(r, std::move(then));
+    then();
+  }
 
  private:
   api::CallObserver* first_;
@@ -152,6 +165,16 @@ Server::Server(Options options) : options_(std::move(options)) {}
 Server::~Server() { Stop(); }
 
 uint16_t Server::port() const { return parts_ && parts_->http ? parts_->http->port() : 0; }
+
+Server::EventLogStats Server::event_log_stats() const {
+  EventLogStats out;
+  if (!parts_ || !parts_->events) return out;
+  const ingest::WalWriter::Stats w = parts_->events->stats().writer;
+  out.appends = w.appends;
+  out.records = w.records;
+  out.fsyncs = w.fsyncs;
+  return out;
+}
 
 Status Server::Start() {
   if (parts_) return Status::Internal("Server already started");
@@ -247,6 +270,10 @@ Status Server::Start() {
   dopt.db = p->db.get();  // sealed files and marks: exactly once across crashes
   dopt.poll_interval = std::min<Duration>(std::chrono::milliseconds(200),
                                           options_.delivery_interval / 4 + std::chrono::milliseconds(1));
+  // Under load, a tick (drain, route, WAL checkpoint) every 50 ms at most
+  // instead of one per few events; adds at most that to delivery latency.
+  dopt.min_tick_spacing = std::min<Duration>(std::chrono::milliseconds(50),
+                                             options_.delivery_interval / 20);
   p->deliverer = std::make_unique<delivery::Deliverer>(*p->events, *p->trail_directory,
                                                        *p->log_writer, clock, dopt);
   p->digests->SetBeforeFinalDigests([d = p->deliverer.get()] {
@@ -298,18 +325,22 @@ Status Server::Start() {
   api::HttpServer::Options ho;
   ho.host = host;
   ho.port = port;
-  // A handler waits for its call's event to be fsync'd (group commit), so
-  // the threads are mostly waiting, not computing: many more than cores let
-  // concurrent calls share one fsync instead of queueing behind it.
+  // A call is answered from the commit of its event (the WAL's flusher
+  // thread), so no server thread waits for an fsync: a few threads suffice
+  // (more cost context switches: bench_json_rps, docs/benchmarks.md).
+  // Handlers still block briefly on SQLite, object files and synchronous
+  // appends (PutAuditEvents), hence more than one per core.
   ho.threads = options_.threads > 0
                    ? options_.threads
-                   : std::max(16, 4 * static_cast<int>(std::thread::hardware_concurrency()));
+                   : std::max(4, 2 * static_cast<int>(std::thread::hardware_concurrency()));
   api::Router* router = p->router.get();
   ho.body_limit = [router](std::string_view m, std::string_view t, const api::HeaderList& h) {
     return router->BodyLimit(m, t, h);
   };
   p->http = std::make_unique<api::HttpServer>(
-      ho, [router](const api::HttpRequest& req) { return router->Handle(req); });
+      ho, api::AsyncHttpHandler([router](const api::HttpRequest& req, api::HttpResponder respond) {
+        router->HandleAsync(req, std::move(respond));
+      }));
   OT_RETURN_IF_ERROR(p->http->Bind());
 
   std::string url_host = host;

@@ -27,7 +27,7 @@ struct Options {
   Duration delivery_interval = std::chrono::minutes(5);
   Duration digest_interval = std::chrono::hours(1);
   Duration signing_key_rotation = std::chrono::hours(24 * 30);  // --signing-key-rotation
-  int threads = 0;                      // 0: 4 per core, at least 16
+  int threads = 0;                      // 0: 2 per core, at least 4
   std::string s3_base_domain = "s3.localhost";
   // Clock for the services (not for SigV4 skew, which uses the real clock).
   // Not owned; null = the real clock.
@@ -63,6 +63,14 @@ class Server {
   const std::string& endpoint_url() const { return endpoint_url_; }
   // The bootstrap (management) account id.
   const std::string& account_id() const { return account_id_; }
+  // Write-ahead log counters (appends, records, fsyncs: how well calls share
+  // a group commit), for benchmarks; zero before Start().
+  struct EventLogStats {
+    uint64_t appends = 0;
+    uint64_t records = 0;
+    uint64_t fsyncs = 0;
+  };
+  EventLogStats event_log_stats() const;
   void Stop();
 
   struct Parts;

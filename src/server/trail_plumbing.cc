@@ -144,6 +144,23 @@ void CallRecorder::OnCall(const api::CallRecord& record) {
   if (!s.ok()) spdlog::warn("recorder: event for {} dropped: {}", record.operation, s.ToString());
 }
 
+void CallRecorder::OnCallAsync(const api::CallRecord& record, std::function<void()> then) {
+  std::vector<ingest::Event> events;
+  try {
+    auto call = ToApiCall(record);
+    if (call) events.push_back(ingest::BuildRecord(*call, NewUuid()));
+  } catch (const std::exception& e) {
+    spdlog::error("recorder: no event for {}: {}", record.operation, e.what());
+  }
+  if (events.empty()) return then();
+  sink_.AppendAsync(std::move(events),
+                    [op = record.operation, then = std::move(then)](const Status& s) {
+                      if (!s.ok())
+                        spdlog::warn("recorder: event for {} dropped: {}", op, s.ToString());
+                      then();
+                    });
+}
+
 std::optional<cloudtrail::BucketInfo> S3BucketDirectory::FindBucket(const std::string& name) {
   auto b = s3_.buckets().Get(name);
   if (!b.ok()) return std::nullopt;

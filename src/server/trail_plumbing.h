@@ -38,7 +38,11 @@ class CallRecorder final : public api::CallObserver {
  public:
   CallRecorder(ingest::EventSink& sink, auth::CredentialLookup& credentials)
       : sink_(sink), credentials_(credentials) {}
+  // Returns once the event is durable in `sink` (or dropped, logged).
   void OnCall(const api::CallRecord& record) override;
+  // Calls `then` once the event is durable in `sink` (or dropped, logged),
+  // on the sink's thread; the event is built before this returns.
+  void OnCallAsync(const api::CallRecord& record, std::function<void()> then) override;
 
   // Exposed for tests: the ApiCall a CallRecord becomes (nullopt: not recorded).
   std::optional<ingest::ApiCall> ToApiCall(const api::CallRecord& record);
