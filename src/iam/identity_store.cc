@@ -318,6 +318,7 @@ Status IdentityStore::DeleteUser(const std::string& account_id, const std::strin
                          409);
   OT_ASSIGN_OR_RETURN(auto n, db_.Exec("DELETE FROM iam_users WHERE account = ?1 AND name_key = ?2",
                                        {account_id, ToLower(name)}));
+  ForgetCredentials();
   if (n == 0) return NoSuchEntity("The user with name " + name + " cannot be found.");
   return Status::Ok();
 }
@@ -375,6 +376,7 @@ Status IdentityStore::DeleteAccessKey(const std::string& account_id, const std::
   OT_ASSIGN_OR_RETURN(auto n, db_.Exec("DELETE FROM iam_access_keys WHERE id = ?1 AND account = "
                                        "?2 AND user_key = ?3",
                                        {access_key_id, account_id, ToLower(user_name)}));
+  ForgetCredentials();
   if (n == 0) return NoSuchEntity("The Access Key with id " + access_key_id + " cannot be found.");
   return Status::Ok();
 }
@@ -389,6 +391,7 @@ Status IdentityStore::SetAccessKeyStatus(const std::string& account_id,
   OT_ASSIGN_OR_RETURN(auto n, db_.Exec("UPDATE iam_access_keys SET status = ?4 WHERE id = ?1 AND "
                                        "account = ?2 AND user_key = ?3",
                                        {access_key_id, account_id, ToLower(user_name), status}));
+  ForgetCredentials();
   if (n == 0) return NoSuchEntity("The Access Key with id " + access_key_id + " cannot be found.");
   return Status::Ok();
 }
@@ -953,7 +956,33 @@ Result<auth::Credential> IdentityStore::CreateSession(const RoleRecord& role,
   return c;
 }
 
+void IdentityStore::ForgetCredentials() {
+  std::lock_guard<std::mutex> l(cred_mu_);
+  ++cred_generation_;
+  cred_cache_.clear();
+}
+
 std::optional<auth::Credential> IdentityStore::FindCredential(const std::string& access_key_id) {
+  constexpr size_t kMaxCachedCredentials = 10000;
+  uint64_t generation;
+  {
+    std::lock_guard<std::mutex> l(cred_mu_);
+    auto it = cred_cache_.find(access_key_id);
+    if (it != cred_cache_.end()) return it->second;
+    generation = cred_generation_;
+  }
+  std::optional<auth::Credential> c = LoadCredential(access_key_id);
+  if (c) {
+    std::lock_guard<std::mutex> l(cred_mu_);
+    if (generation == cred_generation_) {
+      if (cred_cache_.size() >= kMaxCachedCredentials) cred_cache_.clear();
+      cred_cache_.emplace(access_key_id, *c);
+    }
+  }
+  return c;
+}
+
+std::optional<auth::Credential> IdentityStore::LoadCredential(const std::string& access_key_id) {
   if (!init_status_.ok()) return std::nullopt;
   auth::Credential c;
   c.access_key_id = access_key_id;

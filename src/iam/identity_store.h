@@ -19,8 +19,10 @@
 #pragma once
 
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "auth/credentials.h"
@@ -324,10 +326,21 @@ class IdentityStore : public auth::CredentialLookup {
   Status RequireRole(const std::string& account_id, const std::string& role_name);
   int64_t NowNanos() const;
 
+  // FindCredential runs on every signed request: its answers (SQLite row +
+  // unsealed secret) are cached. Any change to a key's status or existence
+  // bumps the generation and empties the cache; a lookup only fills it if
+  // no change happened since it started reading, so no stale answer stays.
+  // Unknown ids are never cached. Bounded: emptied when full.
+  void ForgetCredentials();
+  std::optional<auth::Credential> LoadCredential(const std::string& access_key_id);
+
   catalog::Db& db_;
   const crypto::Sealer& sealer_;
   const Clock& clock_;
   Status init_status_;
+  std::mutex cred_mu_;
+  uint64_t cred_generation_ = 0;
+  std::unordered_map<std::string, auth::Credential> cred_cache_;
 };
 
 // True for names matching IAM's [\w+=,.@-]{min,max}.

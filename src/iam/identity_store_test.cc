@@ -116,8 +116,17 @@ TEST(IdentityStoreTest, UsersAndUserKeys) {
   // Wrong owner: the key is not root's.
   EXPECT_EQ(w.store->DeleteAccessKey("111122223333", "", k1->key.access_key_id).code(),
             "NoSuchEntity");
+  // Lookups are cached; every change shows at once.
+  EXPECT_FALSE(w.store->FindCredential(k1->key.access_key_id)->active);
+  ASSERT_TRUE(w.store->SetAccessKeyStatus("111122223333", "alice", k1->key.access_key_id,
+                                          "Active")
+                  .ok());
+  EXPECT_TRUE(w.store->FindCredential(k1->key.access_key_id)->active);
   ASSERT_TRUE(w.store->DeleteAccessKey("111122223333", "alice", k1->key.access_key_id).ok());
+  EXPECT_FALSE(w.store->FindCredential(k1->key.access_key_id).has_value());
+  ASSERT_TRUE(w.store->FindCredential(k2->key.access_key_id).has_value());
   ASSERT_TRUE(w.store->DeleteAccessKey("111122223333", "alice", k2->key.access_key_id).ok());
+  EXPECT_FALSE(w.store->FindCredential(k2->key.access_key_id).has_value());
   EXPECT_TRUE(w.store->DeleteUser("111122223333", "alice").ok());
   EXPECT_EQ(w.store->GetUser("111122223333", "alice").status().code(), "NoSuchEntity");
 }
