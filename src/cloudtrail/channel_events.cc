@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "base/json.h"
+#include "base/json_escape.h"
 #include "base/strings.h"
 #include "crypto/hash.h"
 #include "ingest/record_parser.h"
@@ -238,33 +239,6 @@ AuditEventResult ConvertRecord(OrderedJson& data, const AuditEventOrigin& origin
 
 namespace od = simdjson::ondemand;
 
-void AppendEscaped(std::string_view s, std::string& out) {
-  out.push_back('"');
-  size_t run = 0;  // start of the pending run of bytes that need no escape
-  for (size_t i = 0; i < s.size(); ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out.append(s.data() + run, i - run);
-    run = i + 1;
-    switch (c) {
-      case '"': out.append("\\\""); break;
-      case '\\': out.append("\\\\"); break;
-      case '\b': out.append("\\b"); break;
-      case '\f': out.append("\\f"); break;
-      case '\n': out.append("\\n"); break;
-      case '\r': out.append("\\r"); break;
-      case '\t': out.append("\\t"); break;
-      default: {
-        static constexpr char kHex[] = "0123456789abcdef";
-        const char u[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
-        out.append(u, 6);
-      }
-    }
-  }
-  out.append(s.data() + run, s.size() - run);
-  out.push_back('"');
-}
-
 // A string value, unescaped; false when the fast path should not take it
 // (simdjson error, or a surrogate code point from a \u escape, which nlohmann
 // refuses when unpaired and the UTF-8 check upstream never saw).
@@ -310,7 +284,7 @@ bool WriteObject(od::object obj, int depth, std::string& out) {
     if (key.find('\xED') != std::string_view::npos) return false;
     keys.push_back(key);
     if (keys.size() > 1) out.push_back(',');
-    AppendEscaped(key, out);
+    AppendJsonString(key, out);
     out.push_back(':');
     if (!WriteCanonical(fv, depth, out)) return false;
   }
@@ -346,7 +320,7 @@ bool WriteCanonical(od::value v, int depth, std::string& out) {
     case od::json_type::string: {
       std::string_view s;
       if (!GetPlainString(v, s)) return false;
-      AppendEscaped(s, out);
+      AppendJsonString(s, out);
       return true;
     }
     case od::json_type::number: {
@@ -410,7 +384,7 @@ bool ReadMembers(od::parser& parser, const simdjson::padded_string& padded,
     if (type == od::json_type::string) {
       if (!GetPlainString(fv, m.str)) return false;
       m.is_string = true;
-      AppendEscaped(m.str, m.text);
+      AppendJsonString(m.str, m.text);
     } else {
       m.is_object = type == od::json_type::object;
       m.is_null = type == od::json_type::null;
@@ -515,13 +489,13 @@ std::optional<AuditEventResult> FastCustom(const std::vector<Member>& members,
   }
   out.push_back('}');
   AppendKey("eventTime", out);
-  AppendEscaped(FormatIso8601(*when), out);
+  AppendJsonString(FormatIso8601(*when), out);
   AppendKey("eventSource", out);
   out.append(FindMember(members, "eventSource")->text);
   AppendKey("eventName", out);
   out.append(FindMember(members, "eventName")->text);
   AppendKey("awsRegion", out);
-  AppendEscaped(origin.region, out);
+  AppendJsonString(origin.region, out);
   auto copy = [&](const char* name, bool null_if_absent) {
     const Member* m = FindMember(members, name);
     if (!m && !null_if_absent) return;
@@ -536,18 +510,18 @@ std::optional<AuditEventResult> FastCustom(const std::vector<Member>& members,
   copy("responseElements", true);
   copy("additionalEventData", false);
   AppendKey("eventID", out);
-  AppendEscaped(event_id, out);
+  AppendJsonString(event_id, out);
   AppendKey("eventType", out);
-  AppendEscaped(e.event_type, out);
+  AppendJsonString(e.event_type, out);
   out.append(",\"managementEvent\":true");
   AppendKey("recipientAccountId", out);
-  AppendEscaped(origin.owner_account, out);
+  AppendJsonString(origin.owner_account, out);
   AppendKey("eventCategory", out);
-  AppendEscaped(e.event_category, out);
+  AppendJsonString(e.event_category, out);
   out.append(",\"metadata\":{\"ingestionTime\":");
-  AppendEscaped(FormatIso8601(origin.ingestion_time), out);
+  AppendJsonString(FormatIso8601(origin.ingestion_time), out);
   out.append(",\"channelARN\":");
-  AppendEscaped(origin.channel_arn, out);
+  AppendJsonString(origin.channel_arn, out);
   out.append(",\"UID\":");
   out.append(FindMember(members, "UID")->text);
   out.append(",\"version\":");
@@ -572,16 +546,16 @@ std::optional<AuditEventResult> FastRecord(const std::vector<Member>& members,
   bytes.push_back('{');
   for (const Member& m : members) {
     if (bytes.size() > 1) bytes.push_back(',');
-    AppendEscaped(m.key, bytes);
+    AppendJsonString(m.key, bytes);
     bytes.push_back(':');
     bytes.append(m.text);
   }
   auto add = [&](const char* key, const std::string& value) {
     if (FindMember(members, key)) return;
     if (bytes.size() > 1) bytes.push_back(',');
-    AppendEscaped(key, bytes);
+    AppendJsonString(key, bytes);
     bytes.push_back(':');
-    AppendEscaped(value, bytes);
+    AppendJsonString(value, bytes);
   };
   add("recipientAccountId", origin.owner_account);
   add("awsRegion", origin.region);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 
+#include "base/json_escape.h"
 #include "base/strings.h"
 
 namespace orgtrail::ingest {
@@ -61,28 +62,7 @@ void AppendString(std::string& out, std::string_view s) {
       return;
     }
   }
-  out.push_back('"');
-  for (char ch : s) {
-    switch (ch) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(ch) < 0x20) {
-          static constexpr char kHex[] = "0123456789abcdef";
-          out += "\\u00";
-          out.push_back(kHex[(ch >> 4) & 0xf]);
-          out.push_back(kHex[ch & 0xf]);
-        } else {
-          out.push_back(ch);
-        }
-    }
-  }
-  out.push_back('"');
+  AppendJsonString(s, out);
 }
 
 // Writes one JSON object's members; keys are fixed ASCII names.
