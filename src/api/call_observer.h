@@ -35,6 +35,10 @@ class CallObserver {
   // must be called exactly once, possibly on another thread (the recorder:
   // after the call's event is fsync'd), and the record is only borrowed for
   // the duration of this call. Never throws. Default: OnCall, then `then`.
+  // Asked before a call that will be reported is run: an error refuses the
+  // call (answered with it, nothing run, nothing reported), e.g. when the
+  // recorder could not keep its event. Default: OK.
+  virtual Status Admission() { return Status::Ok(); }
   virtual void OnCallAsync(const CallRecord& record, std::function<void()> then) {
     try {
       OnCall(record);

@@ -270,6 +270,14 @@ HttpResponse Router::Respond(const HttpRequest& req, CallRecord& rec, bool* reco
       rec.http_status = st.http_status();
       resp = ErrorFor(route, st, request_id, host_id, req.Path());
       resp.close = true;
+    } else if (Status admitted = observer_ ? observer_->Admission() : Status::Ok();
+               !admitted.ok()) {
+      // The call's event could not be kept (full disk, delivery far behind,
+      // failed log): refuse the call before anything runs rather than run it
+      // unrecorded. Nothing ran, so nothing is reported.
+      spdlog::warn("request {} ({}) refused: {}", request_id, route.operation,
+                   admitted.ToString());
+      return ErrorFor(route, admitted, request_id, host_id, req.Path());
     } else {
       switch (route.kind) {
         case Route::Kind::kJson:

@@ -232,6 +232,33 @@ TEST_F(RouterTest, HandleAsyncAnswersWhenTheObserverIsDone) {
   EXPECT_EQ(observer_.last.error_code, "UnknownOperationException");
 }
 
+// A call whose event could not be kept is refused before it runs, in its
+// protocol's error shape, and reported to nobody.
+TEST_F(RouterTest, RefusedAdmissionRunsNothing) {
+  class FullObserver : public CountingObserver {
+   public:
+    Status Admission() override {
+      return Status::Error("ServiceUnavailable", "disk full", 503);
+    }
+  } full;
+  router_.SetObserver(&full);
+  auto r = router_.Handle(Json11("TrentService.ListKeys", "{}"));
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(Json::parse(r.body)["__type"], "ServiceUnavailable");
+  EXPECT_TRUE(last_ctx_.request_id.empty()) << "the operation ran";
+  auto q = router_.Handle(QueryReq("Action=GetCallerIdentity&Version=2011-06-15", "sts"));
+  EXPECT_EQ(q.status, 503);
+  EXPECT_NE(q.body.find("<Code>ServiceUnavailable</Code>"), std::string::npos) << q.body;
+  auto s3 = router_.Handle(Req("PUT", "/bkt/key", {{"Authorization", Auth("s3")}}, "x"));
+  EXPECT_EQ(s3.status, 503);
+  EXPECT_TRUE(last_s3_.bucket.empty()) << "the S3 handler ran";
+  EXPECT_EQ(full.count, 0);
+  // orgtrail's own paths are not calls: still answered.
+  EXPECT_EQ(router_.Handle(Req("GET", "/_orgtrail/health", {})).status, 200);
+  router_.SetObserver(&observer_);
+  EXPECT_EQ(router_.Handle(Json11("TrentService.ListKeys", "{}")).status, 200);
+}
+
 TEST_F(RouterTest, JsonErrors) {
   auto unknown = router_.Handle(Json11("TrentService.Nope", "{}"));
   EXPECT_EQ(unknown.status, 400);

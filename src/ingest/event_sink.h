@@ -29,6 +29,11 @@ class EventSink {
   virtual void AppendAsync(std::vector<Event> events, std::function<void(Status)> done) {
     done(Append(std::move(events)));
   }
+  // Whether an append now would be refused for the sink's state (full disk,
+  // back-pressure, failure) rather than the events' content: the error it
+  // would return, or OK. Lets a caller refuse work whose event could not be
+  // kept before doing it. Default: OK.
+  virtual Status Admission() { return Status::Ok(); }
 };
 
 // An event with its sequence number in a durable source (0: not durable).

@@ -84,6 +84,7 @@ Result<std::unique_ptr<Wal>> Wal::Open(WalEnv& env, const std::string& dir, Opti
   wo.segment_bytes = options.segment_bytes;
   wo.max_group_bytes = options.max_group_bytes;
   wo.max_record_bytes = options.max_record_bytes;
+  wo.no_space_retry_after = options.no_space_retry_after;
   Wal* self = wal.get();
   OT_ASSIGN_OR_RETURN(
       wal->writer_,
@@ -110,6 +111,24 @@ void Wal::OnCommit(uint64_t first_seq, std::vector<Event>&& events) {
 }
 
 Status Wal::Append(std::vector<Event> events) { return Append(std::move(events), nullptr); }
+
+Status Wal::Admission() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closed_) {
+      return Status::Internal("the write-ahead log is closed", 503)
+          .WithCode("ServiceUnavailable", 503);
+    }
+    size_t held = pending_bytes_ + reserved_bytes_;
+    if (held >= options_.max_pending_bytes) {
+      ++throttled_;
+      return Status::Error("ThrottlingException",
+                           "Rate exceeded: event delivery is behind (" + std::to_string(held) +
+                               " bytes pending); retry later");
+    }
+  }
+  return writer_->Admission();
+}
 
 Status Wal::Reserve(size_t bytes) {
   std::lock_guard<std::mutex> lock(mu_);

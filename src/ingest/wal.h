@@ -38,6 +38,8 @@ struct WalOptions {
   // Cap on events held in memory for the deliverer (appended or recovered,
   // not yet drained), in approximate bytes (PendingBytes).
   size_t max_pending_bytes = 256u << 20;
+  // After ENOSPC, how long Admission() refuses before calls may try again.
+  Duration no_space_retry_after = std::chrono::seconds(1);
 };
 
 class Wal final : public EventSink, public EventSource {
@@ -91,6 +93,11 @@ class Wal final : public EventSink, public EventSource {
   // (throttled, closed, oversize, failed log). `done` must be quick and must
   // not call Append.
   void AppendAsync(std::vector<Event> events, std::function<void(Status)> done) override;
+  // What Append would answer now regardless of the batch: ServiceUnavailable
+  // when closed or (for no_space_retry_after) after a full disk,
+  // ThrottlingException when the pending cap is reached, the permanent error
+  // of a failed log; OK otherwise.
+  Status Admission() override;
 
   // Removes up to `max` pending events, oldest first.
   std::vector<Event> Drain(size_t max) override;

@@ -366,6 +366,42 @@ TEST(WalTest, DiskFullIsRecoverable) {
   EXPECT_EQ(got.size(), 2u);
 }
 
+// After ENOSPC the log refuses admission for a while (callers can refuse
+// work whose event could not be kept), then lets them try again.
+TEST(WalTest, AdmissionAfterDiskFullAndUnderBackPressure) {
+  TempDir t;
+  FaultInjectionEnv env(*PosixWalEnv::Default());
+  WalOptions o;
+  o.no_space_retry_after = std::chrono::milliseconds(50);
+  auto wal = Wal::Open(env, t.wal(), o);
+  ASSERT_TRUE(wal.ok());
+  EXPECT_TRUE((*wal)->Admission().ok());
+  env.SetNoSpace(true);
+  EXPECT_EQ((*wal)->Append({TestEvent("a")}).code(), "ServiceUnavailable");
+  Status refused = (*wal)->Admission();
+  EXPECT_EQ(refused.code(), "ServiceUnavailable");
+  EXPECT_EQ(refused.http_status(), 503);
+  env.SetNoSpace(false);
+  std::this_thread::sleep_for(std::chrono::milliseconds(80));
+  EXPECT_TRUE((*wal)->Admission().ok());  // time to try the disk again
+  ASSERT_TRUE((*wal)->Append({TestEvent("b")}).ok());
+  EXPECT_TRUE((*wal)->Admission().ok());
+
+  // Delivery behind: the pending cap reached refuses admission too.
+  TempDir t2;
+  WalOptions small;
+  small.max_pending_bytes = 1;
+  auto capped = Wal::Open(env, t2.wal(), small);
+  ASSERT_TRUE(capped.ok());
+  EXPECT_TRUE((*capped)->Admission().ok());
+  ASSERT_TRUE((*capped)->Append({TestEvent("c")}).ok());  // one batch always fits
+  EXPECT_EQ((*capped)->Admission().code(), "ThrottlingException");
+  (*capped)->Drain(10);
+  EXPECT_TRUE((*capped)->Admission().ok());
+  (*capped)->Close();
+  EXPECT_EQ((*capped)->Admission().code(), "ServiceUnavailable");
+}
+
 // Fails the k-th operation of `op` for k = 1, 2, ... while appending; after
 // a "restart" every acknowledged event is present exactly once.
 void FailEachInTurn(Op op, int err) {

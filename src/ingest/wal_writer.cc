@@ -167,12 +167,15 @@ void WalWriter::LeadGroup(std::unique_lock<std::mutex>& lock) {
 
   lock.lock();
   if (s.ok()) {
+    no_space_at_.reset();
     next_seq_ = seq;
     stats_.appends += group.size();
     stats_.records += seq - group_first;
     stats_.fsyncs += 1;
     stats_.bytes += bytes;
-  } else if (health_.ok() && !IsNoSpace(s)) {
+  } else if (IsNoSpace(s)) {
+    no_space_at_ = std::chrono::steady_clock::now();
+  } else if (health_.ok()) {
     health_ = s;
   }
   std::vector<std::unique_ptr<Batch>> finished;  // asynchronous batches of the group
@@ -276,6 +279,19 @@ Status WalWriter::RemoveSegmentsThrough(uint64_t delivered_through) {
 uint64_t WalWriter::last_seq() const {
   std::lock_guard<std::mutex> lock(mu_);
   return next_seq_ - 1;
+}
+
+Status WalWriter::Admission() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!health_.ok()) return health_;
+  if (no_space_at_ &&
+      std::chrono::steady_clock::now() - *no_space_at_ < options_.no_space_retry_after) {
+    return Status::Error("ServiceUnavailable",
+                         "The event log's disk is full: the call was not run because its event "
+                         "could not be recorded; retry later",
+                         503);
+  }
+  return Status::Ok();
 }
 
 Status WalWriter::health() const {

@@ -18,12 +18,14 @@
 // existing segments. Thread-safe.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -40,6 +42,9 @@ class WalWriter {
     uint64_t segment_bytes = 64ull << 20;  // rotate once a segment reaches this size
     size_t max_group_bytes = 16u << 20;    // bytes one leader writes at most per fsync
     size_t max_record_bytes = 8u << 20;    // larger events are refused
+    // After ENOSPC, Admission() refuses for this long before letting calls
+    // try the disk again.
+    Duration no_space_retry_after = std::chrono::seconds(1);
   };
   struct Stats {
     uint64_t appends = 0;  // successful Append calls
@@ -94,6 +99,11 @@ class WalWriter {
   uint64_t last_seq() const;
   // OK, or the permanent error.
   Status health() const;
+  // Whether an append now would be refused for the log's state rather than
+  // its own content: the permanent error, or ServiceUnavailable within
+  // no_space_retry_after of a group that failed with ENOSPC (cleared by the
+  // next successful group). OK otherwise.
+  Status Admission() const;
   Stats stats() const;
   size_t segment_count() const;
 
@@ -133,6 +143,8 @@ class WalWriter {
   std::thread flusher_;               // started (under mu_) by the first AppendAsync
   uint64_t next_seq_ = 1;             // guarded by mu_; changed by the leader only
   Status health_;                     // guarded by mu_
+  // guarded by mu_: when the last group failed with ENOSPC (none since a success)
+  std::optional<std::chrono::steady_clock::time_point> no_space_at_;
   std::vector<WalSegment> segments_;  // guarded by mu_
   Stats stats_;                       // guarded by mu_
 };

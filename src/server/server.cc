@@ -71,6 +71,7 @@ class FanOutObserver final : public api::CallObserver {
   }
   // The embedding observer sees the call before it is answered, as with
   // OnCall; the answer then waits for the recorder's commit.
+  Status Admission() override { return first_ ? first_->Admission() : Status::Ok(); }
   void OnCallAsync(const api::CallRecord& r, std::function<void()> then) override {
     if (second_) {
       try {

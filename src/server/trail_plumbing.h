@@ -43,6 +43,8 @@ class CallRecorder final : public api::CallObserver {
   // Calls `then` once the event is durable in `sink` (or dropped, logged),
   // on the sink's thread; the event is built before this returns.
   void OnCallAsync(const api::CallRecord& record, std::function<void()> then) override;
+  // The sink's: a call whose event could not be kept is not run.
+  Status Admission() override { return sink_.Admission(); }
 
   // Exposed for tests: the ApiCall a CallRecord becomes (nullopt: not recorded).
   std::optional<ingest::ApiCall> ToApiCall(const api::CallRecord& record);
