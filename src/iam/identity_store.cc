@@ -473,6 +473,12 @@ Status IdentityStore::RequireRole(const std::string& account_id, const std::stri
   return r.ok() ? Status::Ok() : r.status();
 }
 
+Status IdentityStore::RequireEntity(const std::string& account_id, AttachTarget target,
+                                    const std::string& name) {
+  return target == AttachTarget::kRole ? RequireRole(account_id, name)
+                                       : RequireUser(account_id, name);
+}
+
 Status IdentityStore::DeleteRole(const std::string& account_id, const std::string& name) {
   OT_RETURN_IF_ERROR(init_status_);
   std::lock_guard<std::recursive_mutex> l(db_.mutex());
@@ -827,8 +833,7 @@ Status IdentityStore::AttachPolicy(const std::string& account_id, AttachTarget t
                                    const std::string& entity_name, const std::string& arn) {
   OT_RETURN_IF_ERROR(init_status_);
   std::lock_guard<std::recursive_mutex> l(db_.mutex());
-  OT_RETURN_IF_ERROR(target == AttachTarget::kRole ? RequireRole(account_id, entity_name)
-                                                   : RequireUser(account_id, entity_name));
+  OT_RETURN_IF_ERROR(RequireEntity(account_id, target, entity_name));
   OT_ASSIGN_OR_RETURN(auto pol, GetPolicy(account_id, arn));
   OT_ASSIGN_OR_RETURN(
       auto n, db_.Exec("INSERT OR IGNORE INTO iam_policy_attachments (account, "
@@ -842,8 +847,7 @@ Status IdentityStore::DetachPolicy(const std::string& account_id, AttachTarget t
                                    const std::string& entity_name, const std::string& arn) {
   OT_RETURN_IF_ERROR(init_status_);
   std::lock_guard<std::recursive_mutex> l(db_.mutex());
-  OT_RETURN_IF_ERROR(target == AttachTarget::kRole ? RequireRole(account_id, entity_name)
-                                                   : RequireUser(account_id, entity_name));
+  OT_RETURN_IF_ERROR(RequireEntity(account_id, target, entity_name));
   OT_ASSIGN_OR_RETURN(auto pol, GetPolicy(account_id, arn));
   OT_ASSIGN_OR_RETURN(
       auto n, db_.Exec("DELETE FROM iam_policy_attachments WHERE account = ?1 AND "
@@ -856,8 +860,7 @@ Status IdentityStore::DetachPolicy(const std::string& account_id, AttachTarget t
 Result<std::vector<AttachedPolicy>> IdentityStore::ListAttachedPolicies(
     const std::string& account_id, AttachTarget target, const std::string& entity_name) {
   OT_RETURN_IF_ERROR(init_status_);
-  OT_RETURN_IF_ERROR(target == AttachTarget::kRole ? RequireRole(account_id, entity_name)
-                                                   : RequireUser(account_id, entity_name));
+  OT_RETURN_IF_ERROR(RequireEntity(account_id, target, entity_name));
   OT_ASSIGN_OR_RETURN(auto rows, db_.Query("SELECT p.name, p.arn FROM iam_policy_attachments a "
                                            "JOIN iam_policies p ON p.id = a.policy_id WHERE "
                                            "a.account = ?1 AND a.target = ?2 AND "

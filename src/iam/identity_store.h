@@ -324,6 +324,9 @@ class IdentityStore : public auth::CredentialLookup {
   Status RequireAccount(const std::string& account_id);
   Status RequireUser(const std::string& account_id, const std::string& user_name);
   Status RequireRole(const std::string& account_id, const std::string& role_name);
+  // The role or user a managed policy is attached to must exist.
+  Status RequireEntity(const std::string& account_id, AttachTarget target,
+                       const std::string& name);
   int64_t NowNanos() const;
 
   // FindCredential runs on every signed request: its answers (SQLite row +
