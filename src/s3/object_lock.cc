@@ -184,16 +184,20 @@ void AddObjectLockConditions(const std::string& action,
       l->legal_hold = *parsed;
     }
   }
-  if (!l) return;
-  if (!l->mode.empty() && l->retain_until) {
-    conditions["s3:object-lock-mode"] = l->mode;
-    conditions["s3:object-lock-retain-until-date"] = FormatIso8601Millis(*l->retain_until);
-    const auto left = std::chrono::duration_cast<std::chrono::seconds>(*l->retain_until - now);
+  if (l) AddObjectLockConditions(*l, now, conditions);
+}
+
+void AddObjectLockConditions(const VersionLock& l, TimePoint now,
+                             std::map<std::string, std::string>& conditions) {
+  if (!l.mode.empty() && l.retain_until) {
+    conditions["s3:object-lock-mode"] = l.mode;
+    conditions["s3:object-lock-retain-until-date"] = FormatIso8601Millis(*l.retain_until);
+    const auto left = std::chrono::duration_cast<std::chrono::seconds>(*l.retain_until - now);
     const int64_t day = 86400;
     const int64_t days = left.count() <= 0 ? 0 : (left.count() + day - 1) / day;
     conditions["s3:object-lock-remaining-retention-days"] = std::to_string(days);
   }
-  if (l->legal_hold_set) conditions["s3:object-lock-legal-hold"] = l->legal_hold ? "ON" : "OFF";
+  if (l.legal_hold_set) conditions["s3:object-lock-legal-hold"] = l.legal_hold ? "ON" : "OFF";
 }
 
 Result<VersionLock> ParseRetention(std::string_view xml, TimePoint now) {

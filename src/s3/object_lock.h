@@ -82,6 +82,9 @@ void AddObjectLockConditions(const std::string& action,
                              const std::map<std::string, std::string>& headers,
                              std::string_view body, TimePoint now,
                              std::map<std::string, std::string>& conditions);
+// The same keys from an already parsed lock state.
+void AddObjectLockConditions(const VersionLock& l, TimePoint now,
+                             std::map<std::string, std::string>& conditions);
 
 // Parses a PutObjectRetention body. An empty <Retention/> (no Mode, no
 // date) asks to remove the retention. MalformedXML when only one of the two

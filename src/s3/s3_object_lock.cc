@@ -15,6 +15,11 @@ Status MissingLockConfig() {
   return Status::Error("InvalidRequest", "Bucket is missing Object Lock Configuration");
 }
 
+Status NoLockOnVersion() {
+  return Status::Error("NoSuchObjectLockConfiguration",
+                       "The specified object does not have a ObjectLock configuration", 404);
+}
+
 Status MethodNotAllowed() {
   return Status::Error("MethodNotAllowed",
                        "The specified method is not allowed against this resource.", 405);
@@ -102,7 +107,7 @@ Status S3Service::ApplyPutObjectLock(const auth::RequestContext& ctx, const S3Re
   // calls, as on S3.
   // They carry the same s3:object-lock-* condition keys as the PutObject.
   ConditionValues cv;
-  AddObjectLockConditions("s3:PutObject", req.headers, req.body, now, cv);
+  if (asked) AddObjectLockConditions(*asked, now, cv);
   if (!l.mode.empty()) {
     OT_RETURN_IF_ERROR(Authorize(ctx, b.name, "s3:PutObjectRetention", req.key, cv));
   }
@@ -124,12 +129,10 @@ Result<S3Response> S3Service::ObjectRetention(const auth::RequestContext& ctx,
   OT_ASSIGN_OR_RETURN(LockCall call,
                       BeginLockCall(ctx, req, "s3:GetObjectRetention", "s3:PutObjectRetention"));
   const BucketInfo& b = call.bucket;
-  const objstore::ObjectInfo& info = call.version;
-  VersionLock cur = LockOf(info.meta);
+  VersionLock cur = LockOf(call.version.meta);
   if (req.method == "GET") {
     if (cur.mode.empty()) {
-      return Status::Error("NoSuchObjectLockConfiguration",
-                           "The specified object does not have a ObjectLock configuration", 404);
+      return NoLockOnVersion();
     }
     return Xml(RenderRetention(cur));
   }
@@ -156,9 +159,7 @@ Result<S3Response> S3Service::ObjectRetention(const auth::RequestContext& ctx,
   }
   wanted.legal_hold = cur.legal_hold;
   wanted.legal_hold_set = cur.legal_hold_set;
-  objstore::ObjectMeta meta = info.meta;
-  StoreLock(wanted, meta);
-  OT_RETURN_IF_ERROR(store_.UpdateMeta(b.name, req.key, info.version_id, meta));
+  OT_RETURN_IF_ERROR(SaveLock(call, req.key, wanted));
   return S3Response{};
 }
 
@@ -166,13 +167,10 @@ Result<S3Response> S3Service::ObjectLegalHold(const auth::RequestContext& ctx,
                                               const S3Request& req) {
   OT_ASSIGN_OR_RETURN(LockCall call,
                       BeginLockCall(ctx, req, "s3:GetObjectLegalHold", "s3:PutObjectLegalHold"));
-  const BucketInfo& b = call.bucket;
-  const objstore::ObjectInfo& info = call.version;
-  VersionLock cur = LockOf(info.meta);
+  VersionLock cur = LockOf(call.version.meta);
   if (req.method == "GET") {
     if (!cur.legal_hold_set) {
-      return Status::Error("NoSuchObjectLockConfiguration",
-                           "The specified object does not have a ObjectLock configuration", 404);
+      return NoLockOnVersion();
     }
     return Xml(RenderLegalHold(cur.legal_hold));
   }
@@ -180,10 +178,15 @@ Result<S3Response> S3Service::ObjectLegalHold(const auth::RequestContext& ctx,
   OT_ASSIGN_OR_RETURN(bool on, ParseLegalHold(req.body));
   cur.legal_hold = on;
   cur.legal_hold_set = true;
-  objstore::ObjectMeta meta = info.meta;
-  StoreLock(cur, meta);
-  OT_RETURN_IF_ERROR(store_.UpdateMeta(b.name, req.key, info.version_id, meta));
+  OT_RETURN_IF_ERROR(SaveLock(call, req.key, cur));
   return S3Response{};
+}
+
+Status S3Service::SaveLock(const LockCall& call, const std::string& key,
+                           const VersionLock& lock) {
+  objstore::ObjectMeta meta = call.version.meta;
+  StoreLock(lock, meta);
+  return store_.UpdateMeta(call.bucket.name, key, call.version.version_id, meta);
 }
 
 Result<S3Service::LockCall> S3Service::BeginLockCall(const auth::RequestContext& ctx,

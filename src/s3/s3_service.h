@@ -135,6 +135,8 @@ class S3Service {
   };
   Result<LockCall> BeginLockCall(const auth::RequestContext& ctx, const S3Request& req,
                                  const char* get_action, const char* put_action);
+  // The PUT's end: `lock` becomes the version's stored lock state.
+  Status SaveLock(const LockCall& call, const std::string& key, const VersionLock& lock);
   // The bucket's Object Lock configuration; nullopt when lock is not enabled.
   Result<std::optional<ObjectLockConfig>> LockConfigOf(const std::string& bucket);
   // PutObject: validates the x-amz-object-lock-* headers (InvalidRequest on
