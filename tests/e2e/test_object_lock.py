@@ -6,20 +6,12 @@ until it is switched OFF, and lifecycle noncurrent expiry skips a locked version
 retention has ended."""
 import json
 import time
-import urllib.request
 
 from harness import check, run
+from test_lifecycle import advance
 
 BUCKET = "audit-worm"
 DAY = 86400
-
-
-def advance(srv, **kw):
-    (unit, n), = kw.items()
-    req = urllib.request.Request(f"{srv.endpoint}/_orgtrail/clock/advance?{unit}={n}", data=b"", method="POST")
-    with urllib.request.urlopen(req, timeout=120) as r:
-        check(r.status == 200, f"advance answered {r.status}")
-        return json.loads(r.read())
 
 
 def iso(unix_seconds):
