@@ -177,6 +177,15 @@ Server::EventLogStats Server::event_log_stats() const {
   return out;
 }
 
+Server::DeliveryStats Server::delivery_stats() const {
+  DeliveryStats out;
+  if (!parts_ || !parts_->deliverer) return out;
+  const delivery::Deliverer::Stats d = parts_->deliverer->stats();
+  out.delivered_files = d.delivered_files;
+  out.failed_attempts = d.failed_attempts;
+  return out;
+}
+
 Status Server::Start() {
   if (parts_) return Status::Internal("Server already started");
   if (options_.data_dir.empty())
@@ -207,7 +216,8 @@ Status Server::Start() {
   p->sts = std::make_unique<iam::StsService>(*p->identities, clock);
   p->org = std::make_unique<org::OrganizationsService>(*p->db, *p->identities, clock);
   p->kms = std::make_unique<kms::KmsService>(*p->db, *p->sealer, clock);
-  OT_ASSIGN_OR_RETURN(p->objects, objstore::LocalObjectStore::Open(env, dir + "/objects"));
+  Env& object_env = options_.object_store_env ? *options_.object_store_env : env;
+  OT_ASSIGN_OR_RETURN(p->objects, objstore::LocalObjectStore::Open(object_env, dir + "/objects"));
   p->s3 = std::make_unique<s3::S3Service>(*p->db, *p->objects, *p->kms, clock, sse_s3_key);
   p->authorizer = std::make_unique<iam::Authorizer>(*p->identities);
   p->iam->SetAuthorizer(p->authorizer.get());

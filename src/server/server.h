@@ -15,6 +15,7 @@
 #include <string>
 
 #include "api/call_observer.h"
+#include "base/env.h"
 #include "base/status.h"
 #include "base/time.h"
 
@@ -39,6 +40,10 @@ struct Options {
   bool simulated_clock = false;
   // Not owned; may be null (the CloudTrail recorder plugs in here).
   api::CallObserver* observer = nullptr;
+  // The filesystem under the object store (<data-dir>/objects). Not owned;
+  // null = the real one. Tests put a fault-injecting Env here to fail the
+  // store's writes, fsyncs and renames while the server delivers.
+  Env* object_store_env = nullptr;
   // PutAuditEvents call limits (AWS's by default; raise for bulk sources).
   size_t audit_events_max_per_call = 100;
   uint64_t audit_events_max_body = 1 << 20;
@@ -71,6 +76,12 @@ class Server {
     uint64_t fsyncs = 0;
   };
   EventLogStats event_log_stats() const;
+  // Log file delivery counters (delivery/deliverer.h); zero before Start().
+  struct DeliveryStats {
+    uint64_t delivered_files = 0;
+    uint64_t failed_attempts = 0;  // object writes that failed and were retried
+  };
+  DeliveryStats delivery_stats() const;
   void Stop();
 
   struct Parts;
