@@ -60,6 +60,18 @@ double CpuSecs() {
          static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
+// 1-minute load average: the figures mean little without it on a shared
+// machine.
+std::string LoadAverage() {
+  FILE* f = fopen("/proc/loadavg", "r");
+  if (!f) return "?";
+  char buf[64] = {0};
+  if (!fgets(buf, sizeof(buf), f)) buf[0] = 0;
+  fclose(f);
+  std::string s(buf);
+  return s.substr(0, s.find(' '));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -123,6 +135,7 @@ int main(int argc, char** argv) {
   auto worker = lifecycle::LifecycleWorker::Create(target, *store, **db, clock, o);
   if (!worker.ok()) return 1;
   clock.Advance(std::chrono::hours(24 * 15));
+  const std::string load_before = LoadAverage();
   double c2 = CpuSecs();
   auto t2 = std::chrono::steady_clock::now();
   auto stats = (*worker)->RunOnce(clock.Now());
@@ -138,6 +151,7 @@ int main(int argc, char** argv) {
   auto moved = store->MovePendingBytes(std::numeric_limits<int64_t>::max());
   auto m1 = std::chrono::steady_clock::now();
   double c4 = CpuSecs();
+  const std::string load_after = LoadAverage();
   if (!moved.ok()) {
     fprintf(stderr, "move: %s\n", moved.status().ToString().c_str());
     return 1;
@@ -170,6 +184,9 @@ int main(int argc, char** argv) {
   printf("move cpu:        %8.2f s\n", c4 - c3);
   printf("same-day rerun:  %8.4f s  scanned=%lld\n", Secs(t5 - t4),
          static_cast<long long>(again.ok() ? again->versions_scanned : -1));
+  printf("load average:    %s before the sweep, %s after the move\n", load_before.c_str(),
+         load_after.c_str());
+  fflush(stdout);
   store.reset();
   fs::remove_all(dir);
   return stats->transitioned == n ? 0 : 2;

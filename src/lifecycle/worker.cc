@@ -49,7 +49,8 @@ int64_t NewWriteBound(const s3::LifecycleConfiguration& cfg, TimePoint start, bo
   return std::max(bound, tomorrow);
 }
 
-VersionFacts FactsOf(const std::vector<objstore::ObjectInfo>& group, size_t i) {
+// Facts of version `i` of one key's versions group[0..n) (newest first).
+VersionFacts FactsOf(const objstore::ObjectInfo* group, size_t n, size_t i) {
   const auto& v = group[i];
   VersionFacts f;
   f.key = v.key;
@@ -61,7 +62,7 @@ VersionFacts FactsOf(const std::vector<objstore::ObjectInfo>& group, size_t i) {
   f.storage_class = v.meta.storage_class.empty() ? "STANDARD" : v.meta.storage_class;
   f.delete_marker = v.meta.delete_marker;
   f.is_latest = v.is_latest;
-  f.sole_version = group.size() == 1;
+  f.sole_version = n == 1;
   if (i > 0) {
     f.noncurrent_since = group[i - 1].meta.last_modified;
     for (size_t j = 1; j < i; ++j) f.newer_noncurrent_versions += group[j].meta.delete_marker ? 0 : 1;
@@ -211,27 +212,32 @@ Status LifecycleWorker::RunBucket(const LifecycleBucket& b, TimePoint now, RunSt
       }
     }
     std::map<std::string, std::vector<objstore::VersionRef>> transitions;  // class -> versions
-    // Reported once applied.
-    std::vector<std::pair<objstore::ObjectInfo, Decision>> transition_events;
-    const std::string last_key = end > 0 ? vs[end - 1].key : std::string();
+    // Reported once applied: (index in vs, decision). The page's versions
+    // are read in place, never copied.
+    std::vector<std::pair<size_t, Decision>> transition_events;
+    if (options_.on_action) transition_events.reserve(end);
     for (size_t i = 0; i < end;) {
       size_t j = i;
       while (j < end && vs[j].key == vs[i].key) ++j;
-      std::vector<objstore::ObjectInfo> group(std::make_move_iterator(vs.begin() + i),
-                                              std::make_move_iterator(vs.begin() + j));
-      for (size_t k = 0; k < group.size(); ++k) {
+      const objstore::ObjectInfo* group = vs.data() + i;
+      const size_t group_size = j - i;
+      for (size_t k = 0; k < group_size; ++k) {
         const auto& v = group[k];
         ++stats.versions_scanned;
-        Decision d = Evaluate(cfg, FactsOf(group, k), now);
+        Decision d = Evaluate(cfg, FactsOf(group, group_size, k), now);
+        const ActionKind action = d.action;  // d may be moved into transition_events
         if (d.next_due) st.next_due = std::min(st.next_due, ToUnixSeconds(*d.next_due));
         switch (d.action) {
           case ActionKind::kNone:
             break;
           case ActionKind::kTransition:
-          case ActionKind::kTransitionNoncurrent:
-            transitions[d.storage_class].push_back({v.key, v.version_id});
-            if (options_.on_action) transition_events.emplace_back(v, d);
+          case ActionKind::kTransitionNoncurrent: {
+            auto& refs = transitions[d.storage_class];
+            if (refs.empty()) refs.reserve(end - i);
+            refs.push_back({v.key, v.version_id});
+            if (options_.on_action) transition_events.emplace_back(i + k, std::move(d));
             break;
+          }
           case ActionKind::kExpireCurrent:
           case ActionKind::kExpireNoncurrent:
           case ActionKind::kRemoveDeleteMarker: {
@@ -258,7 +264,7 @@ Status LifecycleWorker::RunBucket(const LifecycleBucket& b, TimePoint now, RunSt
             break;
           }
         }
-        if (d.action == ActionKind::kTransition || d.action == ActionKind::kTransitionNoncurrent) {
+        if (action == ActionKind::kTransition || action == ActionKind::kTransitionNoncurrent) {
           // Becomes due again for later (colder) transitions or expiry.
           st.next_due = std::min(st.next_due, today + kDay);
         }
@@ -269,9 +275,9 @@ Status LifecycleWorker::RunBucket(const LifecycleBucket& b, TimePoint now, RunSt
       OT_RETURN_IF_ERROR(store_.SetStorageClass(b.name, refs, cls));
       stats.transitioned += static_cast<int64_t>(refs.size());
     }
-    for (const auto& [v, d] : transition_events) report(v, d);
+    for (const auto& [idx, d] : transition_events) report(vs[idx], d);
     budget -= static_cast<int64_t>(end);
-    if (end > 0) st.cursor = last_key;
+    if (end > 0) st.cursor = vs[end - 1].key;
     if (!page.truncated) {
       st.done = true;
       st.next_due = std::min(st.next_due, NewWriteBound(cfg, FromUnixSeconds(static_cast<double>(st.pass_start)),

@@ -7,7 +7,11 @@
 #include <cerrno>
 #include <algorithm>
 #include <cstring>
+#include <functional>
 #include <set>
+#include <tuple>
+#include <unordered_map>
+#include <unordered_set>
 #include <variant>
 #include <vector>
 
@@ -64,7 +68,17 @@ Status SqliteError(sqlite3* db, const char* what) {
   return Status::Internal(std::string("object index: ") + what + ": " + sqlite3_errmsg(db));
 }
 
-using Param = std::variant<int64_t, std::string_view>;
+// A C++ object handed to an application-defined SQL function for one
+// statement (sqlite3_bind_pointer); `type` must match the function's.
+struct PointerParam {
+  void* ptr;
+  const char* type;
+};
+
+using Param = std::variant<int64_t, std::string_view, PointerParam>;
+
+// Defined after LocalObjectStore::MoveEntry; registered by OpenImpl.
+void SqlMovePick(sqlite3_context* ctx, int argc, sqlite3_value** argv);
 
 // One prepared statement; blobs for every string so comparisons are memcmp.
 class Stmt {
@@ -107,6 +121,13 @@ class Stmt {
     return status();
   }
   int64_t Int(int col) { return sqlite3_column_int64(st_, col); }
+  // Valid until the next Step or the statement's end.
+  std::string_view BlobView(int col) {
+    const void* p = sqlite3_column_blob(st_, col);
+    int n = sqlite3_column_bytes(st_, col);
+    return p ? std::string_view(static_cast<const char*>(p), static_cast<size_t>(n))
+             : std::string_view();
+  }
   std::string Blob(int col) {
     const void* p = sqlite3_column_blob(st_, col);
     int n = sqlite3_column_bytes(st_, col);
@@ -119,6 +140,8 @@ class Stmt {
       int idx = static_cast<int>(i) + 1;
       if (auto* iv = std::get_if<int64_t>(&params[i])) {
         rc_ = sqlite3_bind_int64(st_, idx, *iv);
+      } else if (auto* pv = std::get_if<PointerParam>(&params[i])) {
+        rc_ = sqlite3_bind_pointer(st_, idx, pv->ptr, pv->type, nullptr);
       } else {
         auto sv = std::get<std::string_view>(params[i]);
         rc_ = sqlite3_bind_blob64(st_, idx, sv.empty() ? "" : sv.data(), sv.size(),
@@ -176,6 +199,155 @@ Status WriteFileUnsynced(const std::string& path, std::string_view data) {
   }
   ::close(fd);
   return Status::Ok();
+}
+
+// Where meta.storage_class sits inside an encoded ObjectMeta record: the
+// [begin, begin + len) bytes after its u32 length. Walks only the fixed
+// prefix (version, etag, size, last_modified, content_type), so a
+// transition can patch the class without decoding and re-encoding the
+// maps. False when the prefix is malformed.
+bool FindStorageClass(std::string_view rec, size_t* begin, size_t* len) {
+  Reader r{rec};
+  if (r.Int(4) != kMetaFormatVersion) return false;
+  auto skip_str = [&r] {
+    uint64_t n = r.Int(4);
+    if (!r.ok || r.in.size() < n) {
+      r.ok = false;
+      return;
+    }
+    r.in.remove_prefix(n);
+  };
+  skip_str();       // etag
+  (void)r.Int(16);  // size, last_modified
+  skip_str();       // content_type
+  uint64_t n = r.Int(4);
+  if (!r.ok || r.in.size() < n) return false;
+  *begin = rec.size() - r.in.size();
+  *len = n;
+  return true;
+}
+
+std::string_view ArgBlob(sqlite3_value* v) {
+  const void* p = sqlite3_value_blob(v);
+  int n = sqlite3_value_bytes(v);
+  return p ? std::string_view(static_cast<const char*>(p), static_cast<size_t>(n))
+           : std::string_view();
+}
+
+// One SetStorageClass statement's view of its batch: which versions to
+// change (encoded as PutStr(key) + PutStr(version_id)) and, filled in by
+// ot_class_pick, the versions it changed whose bytes must change area.
+constexpr char kClassBatchType[] = "orgtrail_class_batch";
+struct ClassBatch {
+  std::unordered_set<std::string> wanted;
+  std::string storage_class;
+  bool cold = false;        // IsColdStorageClass(storage_class)
+  int64_t max_scanned = 0;  // 0: no limit
+  int64_t scanned = 0;
+  std::string refs;  // PutStr(key) + PutStr(version_id) per queued move
+  int64_t queued = 0;
+  std::string probe;  // scratch
+};
+
+// SQL ot_class_pick(batch, key, version_id, delete_marker, file, meta):
+// 1 when the row is one of the batch's versions, not a delete marker (they
+// have no class) and not already in the class; then also notes whether its
+// file must move. The UPDATE's only filter besides its key range, so it
+// runs once per row in that range and "1" means "this row is updated".
+// Errors when the range holds more than max_scanned rows (the caller then
+// splits the batch).
+void SqlClassPick(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  auto* b = static_cast<ClassBatch*>(sqlite3_value_pointer(argv[0], kClassBatchType));
+  if (!b) {
+    sqlite3_result_error(ctx, "ot_class_pick: no batch", -1);
+    return;
+  }
+  if (b->max_scanned > 0 && ++b->scanned > b->max_scanned) {
+    sqlite3_result_error(ctx, "ot_class_pick: range too sparse", -1);
+    return;
+  }
+  std::string_view key = ArgBlob(argv[1]), vid = ArgBlob(argv[2]);
+  b->probe.clear();
+  PutStr(b->probe, key);
+  PutStr(b->probe, vid);
+  if (sqlite3_value_int64(argv[3]) != 0 || !b->wanted.count(b->probe)) {
+    sqlite3_result_int(ctx, 0);
+    return;
+  }
+  std::string_view rec = ArgBlob(argv[5]);
+  size_t cb = 0, cn = 0;
+  if (!FindStorageClass(rec, &cb, &cn)) {
+    sqlite3_result_error(ctx, "object metadata: corrupt record", -1);
+    return;
+  }
+  if (rec.substr(cb, cn) == b->storage_class) {
+    sqlite3_result_int(ctx, 0);
+    return;
+  }
+  if (b->cold != (ArgBlob(argv[4]).substr(0, 5) == "cold/")) {
+    b->refs.append(b->probe);
+    ++b->queued;
+  }
+  sqlite3_result_int(ctx, 1);
+}
+
+// SQL ot_other_area(file): the same file name in the other area.
+void SqlOtherArea(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  std::string out = OtherAreaPath(std::string(ArgBlob(argv[0])));
+  sqlite3_result_blob64(ctx, out.data(), out.size(), SQLITE_TRANSIENT);
+}
+
+// Runs `op` over n items sorted by key, in key ranges: op(lo, hi,
+// max_rows) handles the rows whose keys lie in [key_of(lo), key_of(hi-1)]
+// and returns false, having changed nothing, when that range holds more than
+// max_rows rows (items far apart); the range is then halved, down to a
+// single key (max_rows 0: no limit). A lifecycle batch is a contiguous run
+// of keys, so it is normally one range: one statement instead of one per
+// version.
+Status ForEachKeyRange(size_t n, const std::function<const std::string&(size_t)>& key_of,
+                       const std::function<Result<bool>(size_t, size_t, int64_t)>& op) {
+  std::vector<std::pair<size_t, size_t>> todo;
+  if (n > 0) todo.emplace_back(0, n);
+  while (!todo.empty()) {
+    auto [lo, hi] = todo.back();
+    todo.pop_back();
+    const bool one_key = key_of(lo) == key_of(hi - 1);
+    OT_ASSIGN_OR_RETURN(bool done,
+                        op(lo, hi, one_key ? 0 : 4 * static_cast<int64_t>(hi - lo) + 64));
+    if (done) continue;
+    if (one_key) return Status::Internal("object index: unbounded key range refused");
+    const size_t mid = lo + (hi - lo) / 2;
+    todo.emplace_back(mid, hi);  // popped second: ranges run in key order
+    todo.emplace_back(lo, mid);
+  }
+  return Status::Ok();
+}
+
+// Bytes that identify a version in the batch sets below.
+std::string VersionId(std::string_view key, std::string_view version_id) {
+  std::string id;
+  id.reserve(key.size() + version_id.size() + 8);
+  PutStr(id, key);
+  PutStr(id, version_id);
+  return id;
+}
+
+// SQL ot_meta_with_class(meta, class): the record with its storage class
+// replaced, every other byte unchanged.
+void SqlMetaWithClass(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  std::string_view rec = ArgBlob(argv[0]);
+  std::string_view cls = ArgBlob(argv[1]);
+  size_t b = 0, n = 0;
+  if (!FindStorageClass(rec, &b, &n)) {
+    sqlite3_result_error(ctx, "object metadata: corrupt record", -1);
+    return;
+  }
+  std::string out;
+  out.reserve(rec.size() - n + cls.size());
+  out.append(rec.substr(0, b - 4));
+  PutStr(out, cls);
+  out.append(rec.substr(b + n));
+  sqlite3_result_blob64(ctx, out.data(), out.size(), SQLITE_TRANSIENT);
 }
 
 }  // namespace
@@ -266,6 +438,18 @@ Result<std::unique_ptr<LocalObjectStore>> LocalObjectStore::OpenImpl(Env& env,
     return Status::Internal("cannot open object index " + path + ": " + m);
   }
   std::unique_ptr<LocalObjectStore> s(new LocalObjectStore(env, root, db, unsynced));
+  // ot_class_pick has side effects (it records the rows it picks), so it
+  // is not declared deterministic.
+  for (auto [name, argc, fn, flags] :
+       {std::tuple{"ot_class_pick", 6, &SqlClassPick, 0},
+        std::tuple{"ot_move_pick", 4, &SqlMovePick, 0},
+        std::tuple{"ot_other_area", 1, &SqlOtherArea, SQLITE_DETERMINISTIC},
+        std::tuple{"ot_meta_with_class", 2, &SqlMetaWithClass, SQLITE_DETERMINISTIC}}) {
+    if (sqlite3_create_function_v2(db, name, argc, SQLITE_UTF8 | SQLITE_DIRECTONLY | flags,
+                                   nullptr, fn, nullptr, nullptr, nullptr) != SQLITE_OK) {
+      return SqliteError(db, "register function");
+    }
+  }
   OT_RETURN_IF_ERROR(s->InitSchema());
   // Finish a move batch a crash interrupted between its renames and its
   // index transaction (its entries are marked in_flight before any rename).
@@ -626,26 +810,44 @@ Result<VersionPage> LocalObjectStore::ListVersions(const std::string& bucket,
   std::string upper = PrefixUpperBound(prefix);
   std::string sql = std::string("SELECT ") + kCols +
                     " FROM objects WHERE bucket=?1 AND key>=?3 AND "
-                    "(key>?2 OR (key=?2 AND seq<?5))";
+                    "(key>?2 OR (key=?2 AND seq<?4))";
   std::vector<Param> params{std::string_view(bucket), std::string_view(key_marker),
-                            std::string_view(prefix), int64_t{limit} + 1,
+                            std::string_view(prefix),
                             key_marker.empty() ? int64_t{INT64_MAX} : marker_seq};
   if (!upper.empty()) {
-    sql += " AND key<?6";
+    sql += " AND key<?5";
     params.push_back(std::string_view(upper));
   }
-  sql += " ORDER BY key, seq DESC LIMIT ?4";
+  // Rows come in primary-key order (key, version_id), a plain range scan;
+  // each key's versions are put newest first here rather than by an SQL
+  // ORDER BY on seq, which made SQLite copy every row through a sorter.
+  // Whole keys are read, so the first limit + 1 versions are exactly those
+  // of the (key, seq DESC) order.
+  sql += " ORDER BY key, version_id";
   VersionPage page;
-  Stmt s(db_, sql.c_str(), params);
+  std::vector<std::pair<int64_t, ObjectInfo>> group;  // (seq, version) of one key
+  auto flush = [&] {
+    std::sort(group.begin(), group.end(),
+              [](const auto& a, const auto& b) { return a.first > b.first; });
+    for (auto& g : group) page.versions.push_back(std::move(g.second));
+    group.clear();
+  };
+  const size_t want = static_cast<size_t>(std::max(limit, 0)) + 1;
+  Stmt s(db_, Cached(sql.c_str()), params);
   while (s.Step()) {
-    OT_ASSIGN_OR_RETURN(Row r, RowFrom(s));
-    if (static_cast<int>(page.versions.size()) >= limit) {
-      page.truncated = true;
-      break;
+    if (!group.empty() && s.BlobView(0) != group.front().second.key) {
+      flush();
+      if (page.versions.size() >= want) break;
     }
-    page.versions.push_back(std::move(r.info));
+    OT_ASSIGN_OR_RETURN(Row r, RowFrom(s));
+    group.emplace_back(r.seq, std::move(r.info));
   }
   OT_RETURN_IF_ERROR(s.status());
+  flush();
+  if (page.versions.size() > static_cast<size_t>(std::max(limit, 0))) {
+    page.truncated = true;
+    page.versions.resize(static_cast<size_t>(std::max(limit, 0)));
+  }
   return page;
 }
 
@@ -661,40 +863,53 @@ Status LocalObjectStore::SetStorageClass(const std::string& bucket,
   if (!BucketExistsLocked(bucket)) return NoSuchBucket(bucket);
   OT_RETURN_IF_ERROR(Exec(db_, "BEGIN IMMEDIATE"));
   Status st = [&]() -> Status {
-    std::string refs;
-    int64_t queued = 0;
+    // The batch is applied by UPDATEs over key ranges, not one statement
+    // per version: a lifecycle page is a contiguous run of keys, so one
+    // range scan changes the whole page. ot_class_pick selects the batch's
+    // versions in the range (a version gone meanwhile is simply not there:
+    // a concurrent delete wins) and notes which files must change area;
+    // ot_meta_with_class patches the class inside the metadata record, every
+    // other byte unchanged. A range that holds many more rows than the
+    // batch names (refs far apart) is split in halves, down to one key.
+    std::vector<const VersionRef*> sorted;
+    sorted.reserve(versions.size());
     for (const auto& ref : versions) {
-      if (ref.version_id.empty()) continue;
-      std::string file, encoded;
-      {
-        Stmt q(db_,
-               Cached("SELECT file, meta, delete_marker FROM objects"
-                      " WHERE bucket=?1 AND key=?2 AND version_id=?3"),
-               {std::string_view(bucket), std::string_view(ref.key),
-                std::string_view(ref.version_id)});
-        if (!q.Step()) {
-          OT_RETURN_IF_ERROR(q.status());
-          continue;  // gone: a concurrent delete wins
-        }
-        if (q.Int(2) != 0) continue;  // delete markers have no class
-        file = q.Blob(0);
-        encoded = q.Blob(1);
-      }
-      OT_ASSIGN_OR_RETURN(ObjectMeta meta, DecodeObjectMeta(encoded));
-      if (meta.storage_class == storage_class) continue;
-      meta.storage_class = storage_class;
-      std::string out = EncodeObjectMeta(meta);
-      Stmt up(db_,
-              Cached("UPDATE objects SET meta=?1 WHERE bucket=?2 AND key=?3 AND version_id=?4"),
-              {std::string_view(out), std::string_view(bucket), std::string_view(ref.key),
-               std::string_view(ref.version_id)});
-      OT_RETURN_IF_ERROR(up.Run());
-      if (cold != StartsWith(file, "cold/")) {
-        PutStr(refs, ref.key);
-        PutStr(refs, ref.version_id);
-        ++queued;
-      }
+      if (!ref.version_id.empty()) sorted.push_back(&ref);
     }
+    std::sort(sorted.begin(), sorted.end(),
+              [](const VersionRef* a, const VersionRef* b) { return a->key < b->key; });
+    ClassBatch batch;
+    batch.storage_class = storage_class;
+    batch.cold = cold;
+    sqlite3_stmt* up_sql =
+        Cached("UPDATE objects SET meta=ot_meta_with_class(meta, ?4)"
+               " WHERE bucket=?1 AND key>=?2 AND key<=?3"
+               " AND ot_class_pick(?5, key, version_id, delete_marker, file, meta)");
+    auto key_of = [&](size_t i) -> const std::string& { return sorted[i]->key; };
+    OT_RETURN_IF_ERROR(ForEachKeyRange(
+        sorted.size(), key_of, [&](size_t lo, size_t hi, int64_t max_rows) -> Result<bool> {
+          batch.wanted.clear();
+          for (size_t i = lo; i < hi; ++i) {
+            batch.wanted.insert(VersionId(sorted[i]->key, sorted[i]->version_id));
+          }
+          batch.max_scanned = max_rows;
+          batch.scanned = 0;
+          const size_t refs_before = batch.refs.size();
+          const int64_t queued_before = batch.queued;
+          Stmt up(db_, up_sql,
+                  {std::string_view(bucket), std::string_view(key_of(lo)),
+                   std::string_view(key_of(hi - 1)), std::string_view(storage_class),
+                   PointerParam{&batch, kClassBatchType}});
+          Status s = up.Run();
+          if (s.ok()) return true;
+          if (max_rows == 0 || batch.scanned <= max_rows) return s;
+          // Too sparse: SQLite rolled the statement back; so are its notes.
+          batch.refs.resize(refs_before);
+          batch.queued = queued_before;
+          return false;
+        }));
+    const std::string& refs = batch.refs;
+    const int64_t queued = batch.queued;
     if (queued > 0) {
       Stmt ins(db_, Cached("INSERT INTO cold_moves(bucket, n, refs) VALUES(?1, ?2, ?3)"),
                {std::string_view(bucket), queued, std::string_view(refs)});
@@ -728,6 +943,46 @@ struct LocalObjectStore::MoveEntry {
   bool applied = false;  // the row now names new_file
 };
 
+namespace {
+
+// One MoveEntries index statement's entries, by VersionId.
+constexpr char kMoveBatchType[] = "orgtrail_move_batch";
+struct MoveBatch {
+  std::unordered_map<std::string, LocalObjectStore::MoveEntry*> entries;
+  int64_t max_scanned = 0;  // 0: no limit
+  int64_t scanned = 0;
+};
+
+// SQL ot_move_pick(batch, key, version_id, file): 1 when the row is a
+// moved entry's and still names its old file; marks the entry applied when
+// the row names the old or the new file. Errors past max_scanned rows.
+void SqlMovePick(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  auto* b = static_cast<MoveBatch*>(sqlite3_value_pointer(argv[0], kMoveBatchType));
+  if (!b) {
+    sqlite3_result_error(ctx, "ot_move_pick: no batch", -1);
+    return;
+  }
+  if (b->max_scanned > 0 && ++b->scanned > b->max_scanned) {
+    sqlite3_result_error(ctx, "ot_move_pick: range too sparse", -1);
+    return;
+  }
+  auto it = b->entries.find(VersionId(ArgBlob(argv[1]), ArgBlob(argv[2])));
+  std::string_view file = ArgBlob(argv[3]);
+  int pick = 0;
+  if (it != b->entries.end()) {
+    LocalObjectStore::MoveEntry& m = *it->second;
+    if (file == m.old_file) {
+      m.applied = true;
+      pick = 1;
+    } else if (file == m.new_file) {
+      m.applied = true;
+    }
+  }
+  sqlite3_result_int(ctx, pick);
+}
+
+}  // namespace
+
 Result<int64_t> LocalObjectStore::MoveEntries(const std::vector<int64_t>& ids) {
   // 1. Read the entries and the rows they name; a row whose file is already
   //    in the area its class wants needs nothing (e.g. moved back since).
@@ -745,6 +1000,10 @@ Result<int64_t> LocalObjectStore::MoveEntries(const std::vector<int64_t>& ids) {
   int64_t looked = 0;
   {
     std::lock_guard<std::mutex> l(mu_);
+    struct Want {
+      std::string bucket, key, version_id;
+    };
+    std::vector<Want> wants;
     for (int64_t id : ids) {
       std::string bucket, refs;
       {
@@ -763,20 +1022,63 @@ Result<int64_t> LocalObjectStore::MoveEntries(const std::vector<int64_t>& ids) {
         std::string vid = r.Str();
         if (!r.ok) break;
         ++looked;
-        Stmt q(db_,
-               Cached("SELECT file, meta FROM objects WHERE bucket=?1 AND key=?2 AND"
-                      " version_id=?3"),
-               {std::string_view(bucket), std::string_view(key), std::string_view(vid)});
-        if (!q.Step()) {
-          OT_RETURN_IF_ERROR(q.status());
-          continue;
-        }
-        std::string file = q.Blob(0);
-        if (file.empty()) continue;
-        OT_ASSIGN_OR_RETURN(ObjectMeta meta, DecodeObjectMeta(q.Blob(1)));
-        if (IsColdStorageClass(meta.storage_class) == StartsWith(file, "cold/")) continue;
-        moves.push_back({bucket, std::move(key), std::move(vid), file, OtherAreaPath(file)});
+        wants.push_back({bucket, std::move(key), std::move(vid)});
       }
+    }
+    // The rows are read by key-range scans merged with the sorted wants,
+    // not by one lookup per version (the refs of a batch are a run of
+    // neighbouring keys).
+    auto less = [](const Want& a, const Want& b) {
+      return std::tie(a.bucket, a.key, a.version_id) < std::tie(b.bucket, b.key, b.version_id);
+    };
+    std::sort(wants.begin(), wants.end(), less);
+    wants.erase(std::unique(wants.begin(), wants.end(),
+                            [&](const Want& a, const Want& b) { return !less(a, b) && !less(b, a); }),
+                wants.end());
+    for (size_t b0 = 0; b0 < wants.size();) {
+      size_t b1 = b0;
+      while (b1 < wants.size() && wants[b1].bucket == wants[b0].bucket) ++b1;
+      const std::string& bucket = wants[b0].bucket;
+      auto key_of = [&](size_t i) -> const std::string& { return wants[b0 + i].key; };
+      OT_RETURN_IF_ERROR(ForEachKeyRange(
+          b1 - b0, key_of, [&](size_t lo, size_t hi, int64_t max_rows) -> Result<bool> {
+            Stmt q(db_,
+                   Cached("SELECT key, version_id, file, meta FROM objects WHERE bucket=?1"
+                          " AND key>=?2 AND key<=?3 ORDER BY key, version_id"),
+                   {std::string_view(bucket), std::string_view(key_of(lo)),
+                    std::string_view(key_of(hi - 1))});
+            std::vector<MoveEntry> got;
+            size_t w = b0 + lo;
+            int64_t rows = 0;
+            while (w < b0 + hi && q.Step()) {
+              if (max_rows > 0 && ++rows > max_rows) return false;
+              std::string_view key = q.BlobView(0), vid = q.BlobView(1);
+              // Skip wants whose version is gone (a delete wins).
+              auto before_row = [&](const Want& x) {
+                int c = std::string_view(x.key).compare(key);
+                return c < 0 || (c == 0 && std::string_view(x.version_id) < vid);
+              };
+              while (w < b0 + hi && before_row(wants[w])) ++w;
+              if (w == b0 + hi) break;
+              if (wants[w].key != key || wants[w].version_id != vid) continue;
+              const Want& x = wants[w++];
+              std::string file = q.Blob(2);
+              if (file.empty()) continue;
+              std::string_view rec = q.BlobView(3);
+              size_t cb = 0, cn = 0;
+              if (!FindStorageClass(rec, &cb, &cn)) {
+                return Status::Internal("object metadata: corrupt record");
+              }
+              const bool want_cold = IsColdStorageClass(std::string(rec.substr(cb, cn)));
+              if (want_cold == StartsWith(file, "cold/")) continue;
+              std::string to = OtherAreaPath(file);
+              got.push_back({bucket, x.key, x.version_id, std::move(file), std::move(to)});
+            }
+            OT_RETURN_IF_ERROR(q.status());
+            for (auto& m : got) moves.push_back(std::move(m));
+            return true;
+          }));
+      b0 = b1;
     }
     if (found.empty()) return int64_t{0};
     OT_RETURN_IF_ERROR(Exec(db_, "BEGIN IMMEDIATE"));
@@ -823,16 +1125,44 @@ Result<int64_t> LocalObjectStore::MoveEntries(const std::vector<int64_t>& ids) {
     std::lock_guard<std::mutex> l(mu_);
     OT_RETURN_IF_ERROR(Exec(db_, "BEGIN IMMEDIATE"));
     Status st = [&]() -> Status {
+      // Key-range UPDATEs again (see the reads above); ot_move_pick is the
+      // guard: it picks a row only while it still names the old file (a
+      // concurrent overwrite or delete wins) and marks the entry applied
+      // when the row names the old or the new one.
+      std::vector<MoveEntry*> order;
       for (auto& m : moves) {
-        if (!m.moved) continue;
-        Stmt up(db_,
-                Cached("UPDATE objects SET file=?1 WHERE bucket=?2 AND key=?3 AND"
-                       " version_id=?4 AND file IN (?5, ?1)"),
-                {std::string_view(m.new_file), std::string_view(m.bucket),
-                 std::string_view(m.key), std::string_view(m.version_id),
-                 std::string_view(m.old_file)});
-        OT_RETURN_IF_ERROR(up.Run());
-        m.applied = sqlite3_changes(db_) > 0;
+        if (m.moved) order.push_back(&m);
+      }
+      std::sort(order.begin(), order.end(), [](const MoveEntry* a, const MoveEntry* b) {
+        return std::tie(a->bucket, a->key) < std::tie(b->bucket, b->key);
+      });
+      MoveBatch batch;
+      sqlite3_stmt* up_sql =
+          Cached("UPDATE objects SET file=ot_other_area(file) WHERE bucket=?1 AND key>=?2"
+                 " AND key<=?3 AND ot_move_pick(?4, key, version_id, file)");
+      for (size_t b0 = 0; b0 < order.size();) {
+        size_t b1 = b0;
+        while (b1 < order.size() && order[b1]->bucket == order[b0]->bucket) ++b1;
+        const std::string& bucket = order[b0]->bucket;
+        auto key_of = [&](size_t i) -> const std::string& { return order[b0 + i]->key; };
+        OT_RETURN_IF_ERROR(ForEachKeyRange(
+            b1 - b0, key_of, [&](size_t lo, size_t hi, int64_t max_rows) -> Result<bool> {
+              batch.entries.clear();
+              for (size_t i = b0 + lo; i < b0 + hi; ++i) {
+                batch.entries[VersionId(order[i]->key, order[i]->version_id)] = order[i];
+              }
+              batch.max_scanned = max_rows;
+              batch.scanned = 0;
+              Stmt up(db_, up_sql,
+                      {std::string_view(bucket), std::string_view(key_of(lo)),
+                       std::string_view(key_of(hi - 1)), PointerParam{&batch, kMoveBatchType}});
+              Status s = up.Run();
+              if (s.ok()) return true;
+              for (size_t i = b0 + lo; i < b0 + hi; ++i) order[i]->applied = false;
+              if (max_rows == 0 || batch.scanned <= max_rows) return s;
+              return false;  // too sparse: rolled back, split
+            }));
+        b0 = b1;
       }
       for (int64_t id : found) {
         Stmt d(db_, Cached("DELETE FROM cold_moves WHERE id=?1"), {id});

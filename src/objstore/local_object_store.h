@@ -84,11 +84,12 @@ class LocalObjectStore final : public ObjectStore {
   Result<std::string> FilePathForTesting(const std::string& bucket, const std::string& key,
                                          const std::string& version_id);
 
- // An index row (implementation detail, public for the .cc's helpers).
+  // An index row and a pending move (implementation details, public for
+  // the .cc's helpers).
   struct Row;
+  struct MoveEntry;
 
  private:
-  struct MoveEntry;
   LocalObjectStore(Env& env, std::string root, sqlite3* db, bool unsynced);
   static Result<std::unique_ptr<LocalObjectStore>> OpenImpl(Env& env, const std::string& root,
                                                             bool unsynced);
