@@ -7,7 +7,7 @@
 //   bench_put_audit_events [--connections 8] [--seconds 10] [--batch 100]
 //       [--rate 0] [--threads 0] [--delivery-interval-s 5] [--verify 0]
 //       [--samples ../shared/data/cloudtrail-samples/traildiscover]
-//       [--bound-seconds 2]
+//       [--bound-seconds 2] [--gzip-level 0]
 //
 // Setup: a KMS key and an S3 bucket with CloudTrail's policies, a
 // multi-region trail (SSE-KMS) logging, a channel in us-east-1 for the load
@@ -27,11 +27,17 @@
 // every delivered load event against the acknowledged ones.
 //
 // Peak RSS: VmHWM of this process, which holds the server and the clients.
+// CPU per event: user + system CPU time of this process (server, clients,
+// markers, reader) while the load runs, over the events acknowledged; on
+// this shared 2-core machine it compares builds better than events/s. The
+// load average is printed before and after the run.
 // Machine bound: the same event bytes, batch by batch, through a full
-// simdjson parse + gzip (libdeflate, level 6, as delivery) + SHA-256 (of the
-// uncompressed file, as the digest) + AES-256-GCM (of the gzip, as SSE),
-// on one thread and on two, and the cost of each stage alone.
+// simdjson parse + gzip (libdeflate, at the delivery's level: --gzip-level,
+// 0 = the server's default) + SHA-256 (of the uncompressed file, as the
+// digest) + AES-256-GCM (of the gzip, as SSE), on one thread and on two,
+// the cost of each stage alone, and gzip's cost and size at levels 1-6.
 #include <simdjson.h>
+#include <sys/resource.h>
 #include <spdlog/spdlog.h>
 
 #include <atomic>
@@ -181,7 +187,7 @@ size_t Walk(simdjson::ondemand::value v) {
 // Events/s through parse + gzip + SHA-256 + AES-GCM of batches of `batch`
 // events, on `threads` threads for `seconds`.
 double MachineBound(const std::vector<std::string>& events, size_t batch, int threads,
-                    double seconds) {
+                    double seconds, int level) {
   std::atomic<bool> stop{false};
   std::atomic<size_t> done{0};
   std::vector<std::thread> ts;
@@ -203,7 +209,7 @@ double MachineBound(const std::vector<std::string>& events, size_t batch, int th
           joined.append(e);
         }
         joined.append("]}");
-        std::string gz = delivery::Gzip(joined);
+        std::string gz = delivery::Gzip(joined, level);
         sink += crypto::Sha256(joined).size();  // the digest hashes the uncompressed file
         auto sealed = crypto::AesGcmSeal(key, gz, "aad");
         if (sealed.ok()) sink += sealed->size();
@@ -219,23 +225,34 @@ double MachineBound(const std::vector<std::string>& events, size_t batch, int th
   return static_cast<double>(done) / std::chrono::duration<double>(SteadyClock::now() - start).count();
 }
 
-// Microseconds per event of each stage alone (one thread, `seconds` each).
-void StageCosts(const std::vector<std::string>& events, size_t batch, double seconds) {
+// CPU time of the calling thread, in microseconds: stage costs measured by
+// it hold up better than wall time while others share the cores.
+double ThreadCpuMicros() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) * 1e6 + static_cast<double>(ts.tv_nsec) / 1e3;
+}
+
+// Microseconds of CPU per event of each stage alone (one thread, `seconds`
+// of wall time each).
+void StageCosts(const std::vector<std::string>& events, size_t batch, double seconds,
+                int level) {
   std::string joined = "{\"Records\":[";
   for (size_t b = 0; b < batch; ++b) joined += (b ? "," : "") + events[b % events.size()];
   joined += "]}";
-  const std::string gz = delivery::Gzip(joined);
+  const std::string gz = delivery::Gzip(joined, level);
   const std::string key(32, 'k');
   simdjson::ondemand::parser parser;
   auto time = [&](const char* name, auto&& fn) {
     size_t n = 0, sink = 0;
     auto start = SteadyClock::now();
+    const double cpu0 = ThreadCpuMicros();
     while (std::chrono::duration<double>(SteadyClock::now() - start).count() < seconds) {
       sink += fn(n);
       n += batch;
     }
-    double us = std::chrono::duration<double, std::micro>(SteadyClock::now() - start).count();
-    std::printf("  stage %-8s %6.2f us/event%s\n", name, us / static_cast<double>(n),
+    double us = ThreadCpuMicros() - cpu0;
+    std::printf("  stage %-8s %6.2f us CPU/event%s\n", name, us / static_cast<double>(n),
                 sink == 0 ? " (!)" : "");
   };
   time("parse", [&](size_t n) {
@@ -248,14 +265,54 @@ void StageCosts(const std::vector<std::string>& events, size_t batch, double sec
     }
     return sink;
   });
-  time("gzip", [&](size_t) { return delivery::Gzip(joined).size(); });
+  time("gzip", [&](size_t) { return delivery::Gzip(joined, level).size(); });
   time("sha256", [&](size_t) { return crypto::Sha256(joined).size(); });
   time("aes-gcm", [&](size_t) {
     auto sealed = crypto::AesGcmSeal(key, gz, "aad");
     return sealed.ok() ? sealed->size() : 0;
   });
-  std::printf("  (batch of %zu events: %zu bytes JSON, %zu bytes gzip)\n", batch, joined.size(),
-              gz.size());
+  std::printf("  (batch of %zu events: %zu bytes JSON, %zu bytes gzip at level %d)\n", batch,
+              joined.size(), gz.size(), level);
+  // Every level on a delivery-sized file (~5 MB, the batch cap), as the
+  // deliverer compresses it.
+  std::string file = "{\"Records\":[";
+  for (size_t b = 0; file.size() < (size_t{5} << 20) - 300 * 1024; ++b)
+    file += (b ? "," : "") + events[b % events.size()];
+  file += "]}";
+  size_t n_events = 0;
+  for (size_t b = 0, len = 13; len < file.size(); ++b) {
+    len += events[b % events.size()].size() + 1;
+    ++n_events;
+  }
+  for (int l = 1; l <= 6; ++l) {
+    size_t n = 0, out = 0;
+    auto start = SteadyClock::now();
+    const double cpu0 = ThreadCpuMicros();
+    while (std::chrono::duration<double>(SteadyClock::now() - start).count() < seconds) {
+      out = delivery::Gzip(file, l).size();
+      ++n;
+    }
+    double us = ThreadCpuMicros() - cpu0;
+    std::printf("  gzip level %d: %6.2f us CPU/event, %zu -> %zu bytes (ratio %.1f)\n", l,
+                us / static_cast<double>(n * n_events), file.size(), out,
+                static_cast<double>(file.size()) / static_cast<double>(out));
+  }
+}
+
+// User + system CPU seconds of this process so far.
+double ProcessCpuSeconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+// The 1-minute load average.
+double LoadAverage() {
+  std::ifstream in("/proc/loadavg");
+  double l = 0;
+  in >> l;
+  return l;
 }
 
 // Record eventIDs of one delivered log file's JSON.
@@ -316,6 +373,8 @@ int main(int argc, char** argv) {
   std::string samples_dir =
       Flag(argc, argv, "samples", "../shared/data/cloudtrail-samples/traildiscover");
   int delivery_s = std::stoi(Flag(argc, argv, "delivery-interval-s", "5"));
+  int gzip_level = std::stoi(Flag(argc, argv, "gzip-level", "0"));
+  const int bound_level = gzip_level > 0 ? gzip_level : delivery::kDeliveryGzipLevel;
   spdlog::set_level(spdlog::level::warn);
 
   std::vector<std::string> samples = LoadSamples(samples_dir);
@@ -327,8 +386,8 @@ int main(int argc, char** argv) {
   for (const auto& s : samples) total_bytes += s.size();
 
   // The machine's bound first, while nothing else of ours runs.
-  double bound1 = bound_seconds > 0 ? MachineBound(samples, batch, 1, bound_seconds) : 0;
-  double bound2 = bound_seconds > 0 ? MachineBound(samples, batch, 2, bound_seconds) : 0;
+  double bound1 = bound_seconds > 0 ? MachineBound(samples, batch, 1, bound_seconds, bound_level) : 0;
+  double bound2 = bound_seconds > 0 ? MachineBound(samples, batch, 2, bound_seconds, bound_level) : 0;
 
   std::string dir = MakeTempDir("orgtrail-bench-pae");
   server::Options o;
@@ -337,6 +396,7 @@ int main(int argc, char** argv) {
   o.threads = threads;
   o.delivery_interval = std::chrono::seconds(delivery_s);
   o.audit_events_max_per_call = std::max<size_t>(100, batch);
+  o.delivery_gzip_level = gzip_level;
   o.audit_events_max_body = std::max<uint64_t>(1 << 20, batch * 200 * 1024);
   server::Server srv(o);
   Status st = srv.Start();
@@ -517,12 +577,16 @@ int main(int argc, char** argv) {
     }
   });
 
+  const double load_before = LoadAverage();
+  const double cpu_before = ProcessCpuSeconds();
   auto start = SteadyClock::now();
   go = true;
   std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
   stop = true;
   for (auto& t : ts) t.join();
   double elapsed = std::chrono::duration<double>(SteadyClock::now() - start).count();
+  const double cpu_load = ProcessCpuSeconds() - cpu_before;
+  const double load_after = LoadAverage();
   // Let the last markers be delivered (one interval and a little).
   std::this_thread::sleep_for(std::chrono::seconds(delivery_s) + std::chrono::milliseconds(1500));
   readers_stop = true;
@@ -557,6 +621,11 @@ int main(int argc, char** argv) {
       calls, events, errors.load(), throttled.load(), static_cast<double>(events) / elapsed,
       p50 / 1000, p99 / 1000);
   std::printf(
+      "cpu (process, during the load): %.1f s = %.1f us/event (%.2f cores); load average "
+      "%.2f -> %.2f; gzip level %d\n",
+      cpu_load, events ? cpu_load * 1e6 / static_cast<double>(events) : 0, cpu_load / elapsed,
+      load_before, load_after, bound_level);
+  std::printf(
       "delivery_lag (markers, ack -> seen in a delivered file): n=%zu p50=%.0fms p99=%.0fms "
       "max=%.0fms undelivered=%zu\n",
       lags_ms.size(), lag50, lag99, lag_max, undelivered_markers);
@@ -587,7 +656,7 @@ int main(int argc, char** argv) {
       "machine_bound(parse+gzip+sha256+aes-gcm, batch %zu): 1 thread=%.0f events/s, "
       "2 threads=%.0f events/s\n",
       static_cast<double>(ProcStatusKb("VmHWM:")) / 1024, batch, bound1, bound2);
-  if (bound_seconds > 0) StageCosts(samples, batch, bound_seconds / 4);
+  if (bound_seconds > 0) StageCosts(samples, batch, bound_seconds / 4, bound_level);
   srv.Stop();
   std::filesystem::remove_all(dir);
   return 0;

@@ -2,6 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <future>
+#include <memory>
+
 #include "base/ids.h"
 #include "base/strings.h"
 
@@ -191,15 +194,53 @@ Status Router::Authenticate(const HttpRequest& req, Protocol protocol, const std
 HttpResponse Router::Handle(const HttpRequest& req) {
   CallRecord rec;
   bool record = false;
-  HttpResponse resp = Respond(req, rec, &record);
+  RestJsonCommit commit;
+  HttpResponse resp = Respond(req, rec, &record, &commit);
+  if (commit) {
+    std::promise<Status> committed;
+    commit([&committed](Status s) { committed.set_value(std::move(s)); });
+    Status s = committed.get_future().get();
+    if (!s.ok()) FailCommitted(s, rec, resp);
+  }
   if (record) Notify(rec);
   return resp;
+}
+
+void Router::FailCommitted(const Status& status, CallRecord& rec, HttpResponse& resp) {
+  rec.error_code = status.code();
+  rec.error_message = status.message();
+  rec.http_status = status.http_status();
+  rec.response = nullptr;
+  resp = RestJsonError(status, rec.context.request_id);
 }
 
 void Router::HandleAsync(const HttpRequest& req, HttpResponder respond) {
   CallRecord rec;
   bool record = false;
-  HttpResponse resp = Respond(req, rec, &record);
+  RestJsonCommit commit;
+  HttpResponse resp = Respond(req, rec, &record, &commit);
+  if (commit) {
+    // The answer waits for the durable step (PutAuditEvents: its events'
+    // fsync), then for the observer, without holding this thread.
+    struct Pending {
+      CallRecord rec;
+      bool record;
+      HttpResponse resp;
+      HttpResponder respond;
+    };
+    auto p = std::make_shared<Pending>(
+        Pending{std::move(rec), record, std::move(resp), std::move(respond)});
+    commit([this, p](Status s) {
+      if (!s.ok()) FailCommitted(s, p->rec, p->resp);
+      AnswerAsync(p->rec, p->record, std::move(p->resp), std::move(p->respond));
+    });
+    return;
+  }
+  AnswerAsync(rec, record, std::move(resp), std::move(respond));
+}
+
+void Router::AnswerAsync(const CallRecord& rec, bool record, HttpResponse resp,
+                         HttpResponder respond) {
   if (!record || !observer_) return respond(std::move(resp));
   // The answer waits for the observer (the recorder: until the call's event
   // is durable) without holding this thread.
@@ -209,7 +250,8 @@ void Router::HandleAsync(const HttpRequest& req, HttpResponder respond) {
   });
 }
 
-HttpResponse Router::Respond(const HttpRequest& req, CallRecord& rec, bool* record) {
+HttpResponse Router::Respond(const HttpRequest& req, CallRecord& rec, bool* record,
+                             RestJsonCommit* commit) {
   const std::string request_id = NewUuid();
   Route route;
   std::string host_id;
@@ -290,7 +332,7 @@ HttpResponse Router::Respond(const HttpRequest& req, CallRecord& rec, bool* reco
           break;
         case Route::Kind::kRestJson:
           rec.event_source = "cloudtrail-data.amazonaws.com";
-          resp = HandleRestJson(req, route, rec);
+          resp = HandleRestJson(req, route, rec, commit);
           break;
         default:
           rec.event_source = "s3.amazonaws.com";
@@ -382,7 +424,8 @@ HttpResponse Router::HandleQuery(const HttpRequest& req, const Route& route, Cal
   return QuerySuccess(route.operation, route.query->xml_namespace, *out, rid);
 }
 
-HttpResponse Router::HandleRestJson(const HttpRequest& req, const Route& route, CallRecord& rec) {
+HttpResponse Router::HandleRestJson(const HttpRequest& req, const Route& route, CallRecord& rec,
+                                    RestJsonCommit* commit) {
   auto fail = [&](const Status& st) {
     rec.error_code = st.code();
     rec.error_message = st.message();
@@ -403,13 +446,19 @@ HttpResponse Router::HandleRestJson(const HttpRequest& req, const Route& route, 
     if (it != query.end()) params[name] = it->second;
   }
   rec.request_parameters = std::move(params);
-  if (!rest_json_)
+  if (!rest_json_ && !rest_json_deferred_)
     return fail(Status::Error("UnsupportedOperationException",
                               route.operation + " is not implemented by orgtrail yet"));
-  Result<Json> out = rest_json_(rec.context, route.operation, query, req.body);
+  RestJsonCommit later;
+  Result<Json> out = rest_json_deferred_
+                         ? rest_json_deferred_(rec.context, route.operation, query, req.body, &later)
+                         : rest_json_(rec.context, route.operation, query, req.body);
   if (!out.ok()) return fail(out.status());
   HttpResponse resp = JsonSuccess(*out, rec.context.request_id);
   resp.SetHeader("Content-Type", "application/json");
+  // Last, so that nothing after it can turn the call into an error whose
+  // events would still be committed.
+  *commit = std::move(later);
   return resp;
 }
 

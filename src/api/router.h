@@ -56,6 +56,16 @@ struct Route {
 using RestJsonHandler = std::function<Result<Json>(
     const auth::RequestContext&, const std::string& operation, const auth::QueryParams& query,
     std::string_view body)>;
+// The durable step of a REST-JSON call, left to run after its handler
+// returned (PutAuditEvents: the write-ahead log append of its events): calls
+// `done` exactly once, possibly on another thread, with OK (answer what the
+// handler returned) or the error to answer instead. HandleAsync answers from
+// `done` without a waiting thread; Handle waits for it.
+using RestJsonCommit = std::function<void(std::function<void(Status)> done)>;
+// A RestJsonHandler that may leave such a step in *commit (never null).
+using RestJsonDeferredHandler = std::function<Result<Json>(
+    const auth::RequestContext&, const std::string& operation, const auth::QueryParams& query,
+    std::string_view body, RestJsonCommit* commit)>;
 
 class Router {
  public:
@@ -73,6 +83,10 @@ class Router {
   void SetS3Handler(S3Handler handler) { s3_ = std::move(handler); }
   // Unset: REST-JSON calls answer UnsupportedOperationException.
   void SetRestJsonHandler(RestJsonHandler handler) { rest_json_ = std::move(handler); }
+  // Replaces the handler above when set.
+  void SetRestJsonDeferredHandler(RestJsonDeferredHandler handler) {
+    rest_json_deferred_ = std::move(handler);
+  }
   // Not owned; may be null. Must outlive the router.
   void SetObserver(CallObserver* observer) { observer_ = observer; }
   // Answers `path` (exactly, e.g. "/_orgtrail/clock/advance"; must start
@@ -95,10 +109,18 @@ class Router {
  private:
   // The response to `req`; fills `rec` and sets *record when the call is to
   // be reported to the observer (every call but orgtrail's own paths).
-  HttpResponse Respond(const HttpRequest& req, CallRecord& rec, bool* record);
+  // *commit: set by a deferred REST-JSON handler (run it before answering).
+  HttpResponse Respond(const HttpRequest& req, CallRecord& rec, bool* record,
+                       RestJsonCommit* commit);
   HttpResponse HandleJson(const HttpRequest& req, const Route& route, CallRecord& rec);
   HttpResponse HandleQuery(const HttpRequest& req, const Route& route, CallRecord& rec);
-  HttpResponse HandleRestJson(const HttpRequest& req, const Route& route, CallRecord& rec);
+  HttpResponse HandleRestJson(const HttpRequest& req, const Route& route, CallRecord& rec,
+                              RestJsonCommit* commit);
+  // A failed commit: the call's error answer and record.
+  static void FailCommitted(const Status& status, CallRecord& rec, HttpResponse& resp);
+  // Answers `resp` once the observer is done with `rec` (HandleAsync's tail).
+  void AnswerAsync(const CallRecord& rec, bool record, HttpResponse resp,
+                   HttpResponder respond);
   HttpResponse HandleS3(const HttpRequest& req, CallRecord& rec, const std::string& host_id);
   HttpResponse ErrorFor(const Route& route, const Status& status, const std::string& request_id,
                         const std::string& host_id, std::string_view resource);
@@ -115,6 +137,7 @@ class Router {
   std::vector<QueryService> query_;
   S3Handler s3_;
   RestJsonHandler rest_json_;
+  RestJsonDeferredHandler rest_json_deferred_;
   CallObserver* observer_ = nullptr;
   std::vector<std::pair<std::string, HttpHandler>> internal_;
 };

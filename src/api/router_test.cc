@@ -395,6 +395,71 @@ TEST_F(RouterTest, PutAuditEventsAnswersRestJsonError) {
   EXPECT_EQ(auth_.last_service, "cloudtrail-data");
 }
 
+// A deferred REST-JSON handler's commit runs before the answer: HandleAsync
+// answers (and reports the call) only from the commit's `done`, with the
+// handler's result when it succeeded and with its error otherwise; Handle
+// waits for it. A whole-call error leaves nothing to commit.
+TEST_F(RouterTest, DeferredRestJsonAnswersFromItsCommit) {
+  std::function<void(Status)> pending;
+  int handled = 0;
+  router_.SetRestJsonDeferredHandler(
+      [&](const auth::RequestContext&, const std::string& op, const auth::QueryParams& q,
+          std::string_view, RestJsonCommit* commit) -> Result<Json> {
+        ++handled;
+        if (q.count("bad")) return Status::Error("ChannelNotFound", "no such channel");
+        *commit = [&](std::function<void(Status)> done) { pending = std::move(done); };
+        return Json{{"op", op}};
+      });
+  auto put = [&](std::string query) {
+    return Req("POST", "/PutAuditEvents?channelArn=x" + query,
+               {{"Authorization", Auth("cloudtrail-data")}}, "{}");
+  };
+  std::optional<HttpResponse> answer;
+  router_.HandleAsync(put(""), [&](HttpResponse r) { answer = std::move(r); });
+  EXPECT_EQ(handled, 1);
+  EXPECT_FALSE(answer.has_value()) << "answered before the commit";
+  EXPECT_EQ(observer_.count, 0) << "reported before the commit";
+  ASSERT_TRUE(pending);
+  pending(Status::Ok());
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_EQ(answer->status, 200);
+  EXPECT_EQ(Json::parse(answer->body)["op"], "PutAuditEvents");
+  EXPECT_EQ(observer_.count, 1);
+  EXPECT_TRUE(observer_.last.error_code.empty());
+
+  answer.reset();
+  pending = nullptr;
+  router_.HandleAsync(put(""), [&](HttpResponse r) { answer = std::move(r); });
+  ASSERT_TRUE(pending);
+  pending(Status::Error("ThrottlingException", "slow down"));
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_EQ(answer->status, 400);
+  EXPECT_EQ(answer->Header("X-Amzn-ErrorType"), "ThrottlingException");
+  EXPECT_EQ(observer_.count, 2);
+  EXPECT_EQ(observer_.last.error_code, "ThrottlingException");
+
+  // No commit for a whole-call error: answered at once.
+  answer.reset();
+  pending = nullptr;
+  router_.HandleAsync(put("&bad=1"), [&](HttpResponse r) { answer = std::move(r); });
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_FALSE(pending);
+  EXPECT_EQ(answer->Header("X-Amzn-ErrorType"), "ChannelNotFound");
+
+  // Handle runs the commit and waits for it (here `done` is called at once).
+  router_.SetRestJsonDeferredHandler(
+      [](const auth::RequestContext&, const std::string&, const auth::QueryParams&,
+         std::string_view, RestJsonCommit* commit) -> Result<Json> {
+        *commit = [](std::function<void(Status)> done) {
+          done(Status::Error("ServiceUnavailable", "disk full", 503));
+        };
+        return Json::object();
+      });
+  auto r = router_.Handle(put(""));
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(Json::parse(r.body)["code"], "ServiceUnavailable");
+}
+
 TEST_F(RouterTest, TooLargeBodiesGetProtocolErrors) {
   auto j = Json11("TrentService.ListKeys", "");
   j.body_too_large = true;

@@ -1,5 +1,7 @@
 #include "cloudtrail/channel_ingest.h"
 
+#include <future>
+#include <memory>
 #include <unordered_set>
 #include <vector>
 
@@ -43,6 +45,19 @@ AuditEventIngester::AuditEventIngester(ChannelService& channels, ingest::EventSi
 Result<Json> AuditEventIngester::PutAuditEvents(const auth::RequestContext& ctx,
                                                 const auth::QueryParams& query,
                                                 std::string_view body) {
+  Commit commit;
+  OT_ASSIGN_OR_RETURN(Json out, PutAuditEventsDeferred(ctx, query, body, &commit));
+  if (!commit) return out;
+  std::promise<Status> appended;
+  commit([&appended](Status s) { appended.set_value(std::move(s)); });
+  OT_RETURN_IF_ERROR(appended.get_future().get());
+  return out;
+}
+
+Result<Json> AuditEventIngester::PutAuditEventsDeferred(const auth::RequestContext& ctx,
+                                                        const auth::QueryParams& query,
+                                                        std::string_view body, Commit* commit) {
+  *commit = nullptr;
   // The channel: its ARN, the caller's right to use it, its owner.
   auto arn_it = query.find("channelArn");
   if (arn_it == query.end() || arn_it->second.empty())
@@ -102,9 +117,9 @@ Result<Json> AuditEventIngester::PutAuditEvents(const auth::RequestContext& ctx,
           "Value at 'auditEvents.member.id' failed to satisfy constraint: Member must have "
           "length between 1 and 128 and match pattern ^[-_A-Za-z0-9]+$");
     if (!ids.insert(*e.id).second)
-      return Status::Error("DuplicatedAuditEventId",
-                           "Two or more entries in the request have the same event ID " + *e.id +
-                               ".");
+      return Status::Error(
+          "DuplicatedAuditEventId",
+          "Two or more entries in the request have the same event ID " + *e.id + ".");
   }
 
   // Each event on its own: a bad one fails alone.
@@ -137,18 +152,22 @@ Result<Json> AuditEventIngester::PutAuditEvents(const auth::RequestContext& ctx,
     good.push_back(std::move(r.event));
   }
 
-  const std::string first_id = good.empty() ? std::string() : good.front().event_id;
-  const bool any_good = !good.empty();
-  if (any_good) {
-    Status appended = sink_.Append(std::move(good));
-    if (!appended.ok()) {
-      channels_.NoteIngestion(channel->arn, now, first_id, appended.code());
-      return appended;
-    }
+  if (good.empty()) {
+    channels_.NoteIngestion(channel->arn, now, std::string(),
+                            failed.front()["errorCode"].get<std::string>());
+  } else {
+    // The events move into the sink when the commit runs; shared so that
+    // the Commit stays copyable without copying them.
+    auto events = std::make_shared<std::vector<ingest::Event>>(std::move(good));
+    *commit = [this, events, arn = channel->arn, now](std::function<void(Status)> done) {
+      const std::string first_id = events->front().event_id;
+      sink_.AppendAsync(
+          std::move(*events), [this, arn, now, first_id, done = std::move(done)](const Status& s) {
+            channels_.NoteIngestion(arn, now, first_id, s.ok() ? std::string() : s.code());
+            done(s);
+          });
+    };
   }
-  channels_.NoteIngestion(
-      channel->arn, now, first_id,
-      any_good ? std::string() : failed.front()["errorCode"].get<std::string>());
   return Json{{"successful", std::move(successful)}, {"failed", std::move(failed)}};
 }
 

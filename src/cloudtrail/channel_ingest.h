@@ -3,8 +3,11 @@
 // The router hands it the authenticated call (query parameters channelArn
 // and externalId, and the JSON body); it checks the channel, validates and
 // converts every event (channel_events.h), appends all the good events of
-// the call to the EventSink in one Append (so they share one fsync when the
+// the call to the EventSink in one append (so they share one fsync when the
 // sink is the write-ahead log) and answers {"successful":[...],"failed":[...]}.
+// PutAuditEventsDeferred leaves the append to the caller's commit step
+// (EventSink::AppendAsync), so that orgtraild answers from the log's group
+// commit instead of parking a server thread on the fsync.
 //
 // Whole-call errors (nothing is appended): InvalidChannelARN,
 // ChannelNotFound (unknown, deleted, or in another region),
@@ -19,6 +22,7 @@
 // Thread-safe; `channels`, `sink` and `clock` must outlive it.
 #pragma once
 
+#include <functional>
 #include <string_view>
 
 #include "auth/principal.h"
@@ -47,8 +51,20 @@ class AuditEventIngester {
   // One PutAuditEvents call: `query` holds the decoded query-string
   // parameters, `body` the request body. Returns the response object or the
   // whole-call error.
+  // Returns once the good events are appended (durable, for the WAL).
   Result<Json> PutAuditEvents(const auth::RequestContext& ctx, const auth::QueryParams& query,
                               std::string_view body);
+
+  // The append of a call's good events: calls `done` exactly once, possibly
+  // on another thread (the WAL's flusher, after the fsync), with OK or the
+  // sink's error (the call's answer then). Quick, and never calls Append.
+  using Commit = std::function<void(std::function<void(Status)> done)>;
+  // Same call, without the append: on success the response to give once
+  // *commit (set when there are good events; left empty otherwise) has
+  // reported OK. Whole-call errors are returned as by PutAuditEvents.
+  Result<Json> PutAuditEventsDeferred(const auth::RequestContext& ctx,
+                                      const auth::QueryParams& query, std::string_view body,
+                                      Commit* commit);
 
  private:
   ChannelService& channels_;

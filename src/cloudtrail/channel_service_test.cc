@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
+
 #include "cloudtrail/channel_ingest.h"
 #include "crypto/hash.h"
 #include "ingest/memory_event_queue.h"
@@ -254,6 +256,49 @@ TEST_F(ChannelTest, SinkBackPressureIsTheWholeCallError) {
   Json status = Ok("GetChannel", Ctx(kOwner), {{"Channel", arn}})["IngestionStatus"];
   EXPECT_EQ(status["LatestIngestionErrorCode"], "ThrottlingException");
   EXPECT_FALSE(status.contains("LatestIngestionSuccessTime"));
+}
+
+// The deferred form appends nothing until its commit runs, then appends the
+// good events in one AppendAsync and reports the sink's answer; a call
+// without a good event has nothing to commit.
+TEST_F(ChannelTest, DeferredPutAuditEventsAppendsInItsCommit) {
+  const std::string arn = Ok("CreateChannel", Ctx(kOwner), CreateInput("chan"))["ChannelArn"];
+  auth::QueryParams q{{"channelArn", arn}};
+  Json events = Json::array(
+      {{{"id", "a"}, {"eventData", Event("u1")}}, {{"id", "b"}, {"eventData", Event("u2")}}});
+  AuditEventIngester::Commit commit;
+  auto r = ingester_->PutAuditEventsDeferred(Ctx(kOwner), q, Json{{"auditEvents", events}}.dump(),
+                                             &commit);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ((*r)["successful"].size(), 2u);
+  ASSERT_TRUE(commit);
+  EXPECT_TRUE(queue_.Drain(100).empty()) << "appended before the commit";
+  std::optional<Status> done;
+  commit([&](Status s) { done = std::move(s); });
+  ASSERT_TRUE(done.has_value());
+  EXPECT_TRUE(done->ok()) << done->ToString();
+  std::vector<ingest::Event> got = queue_.Drain(100);
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[1].event_id, (*r)["successful"][1]["eventID"]);
+
+  Json bad = Json::array({{{"id", "a"}, {"eventData", "{"}}});
+  r = ingester_->PutAuditEventsDeferred(Ctx(kOwner), q, Json{{"auditEvents", bad}}.dump(), &commit);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ((*r)["failed"].size(), 1u);
+  EXPECT_FALSE(commit);
+
+  FullSink full;
+  AuditEventIngester refusing(*svc_, full, clock_);
+  r = refusing.PutAuditEventsDeferred(Ctx(kOwner), q, Json{{"auditEvents", events}}.dump(),
+                                      &commit);
+  ASSERT_TRUE(r.ok());
+  ASSERT_TRUE(commit);
+  done.reset();
+  commit([&](Status s) { done = std::move(s); });
+  ASSERT_TRUE(done.has_value());
+  EXPECT_EQ(done->code(), "ThrottlingException");
+  Json status = Ok("GetChannel", Ctx(kOwner), {{"Channel", arn}})["IngestionStatus"];
+  EXPECT_EQ(status["LatestIngestionErrorCode"], "ThrottlingException");
 }
 
 TEST_F(ChannelTest, ChannelsSurviveReopeningTheCatalog) {

@@ -284,7 +284,7 @@ Status Deliverer::Seal(const BatchKey& key, Batch& batch, TimePoint now) {
       f.info.oldest_event_time = std::min(f.info.oldest_event_time, e->event_time);
     }
   }
-  f.gzip = Gzip(json);
+  f.gzip = Gzip(json, options_.gzip_level);
   f.records = records.size();
   f.min_seq = batch.min_seq;
   f.next_attempt = now;

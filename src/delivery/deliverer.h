@@ -48,6 +48,7 @@
 #include "base/status.h"
 #include "base/time.h"
 #include "catalog/db.h"
+#include "delivery/log_file.h"
 #include "delivery/log_writer.h"
 #include "delivery/trail_view.h"
 #include "ingest/event_sink.h"
@@ -73,6 +74,10 @@ class Deliverer {
   struct Options {
     Duration delivery_interval = std::chrono::minutes(5);
     size_t max_batch_bytes = size_t{5} << 20;  // uncompressed {"Records":[...]}
+    // libdeflate level of the log files' gzip (1-12; any level is a valid
+    // CloudTrail file). Delivery's largest cost per event: see
+    // kDeliveryGzipLevel in log_file.h.
+    int gzip_level = kDeliveryGzipLevel;
     Duration initial_retry_backoff = std::chrono::seconds(1);
     Duration max_retry_backoff = std::chrono::minutes(5);
     // Real time the worker thread waits for new events between ticks.

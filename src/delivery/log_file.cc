@@ -36,6 +36,7 @@ std::string BuildLogFile(const std::vector<const ingest::Event*>& events) {
 }
 
 std::string Gzip(std::string_view bytes, int level) {
+  level = std::clamp(level, 1, 12);
   std::unique_ptr<libdeflate_compressor, CompressorDeleter> c(libdeflate_alloc_compressor(level));
   if (!c) std::abort();  // out of memory: nothing sensible to return
   size_t bound = libdeflate_gzip_compress_bound(c.get(), bytes.size());

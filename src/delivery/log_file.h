@@ -20,7 +20,15 @@ inline constexpr size_t kLogFileOverhead = sizeof("{\"Records\":[]}") - 1;
 // {"Records":[...]}: records in the given order, bytes untouched.
 std::string BuildLogFile(const std::vector<const ingest::Event*>& events);
 
-// One gzip member holding all of `bytes` (libdeflate, whole buffer).
+// The gzip level of delivered log files unless configured
+// (--delivery-gzip-level). Any level makes a valid CloudTrail file; on the
+// real samples (docs/benchmarks.md "PutAuditEvents") libdeflate level 1
+// costs less than half the CPU of level 6 per event for ~10 % larger
+// files, and gzip is delivery's largest cost per event.
+inline constexpr int kDeliveryGzipLevel = 1;
+
+// One gzip member holding all of `bytes` (libdeflate, whole buffer; `level`
+// 1-12, clamped).
 std::string Gzip(std::string_view bytes, int level = 6);
 
 // Inflates a single-member gzip. Fails (InvalidLogFile) on corrupt input,

@@ -70,6 +70,26 @@ TEST(LogFileTest, GzipIsOneMemberReadableByZlib) {
   EXPECT_EQ(*Gunzip(Gzip("")), "");
 }
 
+// Every level the delivery may be configured with (and out-of-range ones,
+// clamped) makes one member zlib reads back; lower levels are not smaller.
+TEST(LogFileTest, EveryGzipLevelIsOneReadableMember) {
+  std::string body;
+  for (int i = 0; body.size() < 300000; ++i)
+    body += R"({"eventID":")" + std::to_string(i * 7919) + R"(","eventName":"PutObject"},)";
+  size_t level1 = 0, level6 = 0;
+  for (int level : {-3, 0, 1, 2, 3, 4, 5, 6, 9, 12, 13}) {
+    std::string gz = Gzip(body, level);
+    ZlibResult z = ZlibFirstMember(gz);
+    ASSERT_TRUE(z.ok) << level;
+    EXPECT_EQ(z.trailing, 0u) << level;
+    EXPECT_EQ(z.out, body) << level;
+    if (level == 1) level1 = gz.size();
+    if (level == 6) level6 = gz.size();
+  }
+  EXPECT_GE(level1, level6);
+  EXPECT_EQ(Gzip(body, kDeliveryGzipLevel), Gzip(body, kDeliveryGzipLevel));  // deterministic
+}
+
 TEST(LogFileTest, GunzipRefusesBadInput) {
   std::string gz = Gzip(std::string(10000, 'a'));
   EXPECT_FALSE(Gunzip(gz + gz).ok());              // second member

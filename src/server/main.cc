@@ -55,6 +55,10 @@ int main(int argc, char** argv) {
                  "PutAuditEvents: largest request body in bytes (AWS: 1 MB)")
       ->capture_default_str()
       ->check(CLI::Range(uint64_t{1} << 20, uint64_t{1} << 30));
+  app.add_option("--delivery-gzip-level", opts.delivery_gzip_level,
+                 "gzip level of delivered log files, 1 (fastest) to 12 (smallest); 0: default")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 12));
   app.add_option("--s3-base-domain", opts.s3_base_domain,
                  "Base domain for virtual-host style S3 requests")
       ->capture_default_str();

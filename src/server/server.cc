@@ -277,6 +277,7 @@ Status Server::Start() {
   p->cloudtrail->SetIntegrityHooks(p->digests.get());
   delivery::Deliverer::Options dopt;
   dopt.delivery_interval = options_.delivery_interval;
+  if (options_.delivery_gzip_level > 0) dopt.gzip_level = options_.delivery_gzip_level;
   dopt.on_delivered = p->digests->DeliveredHook();
   dopt.db = p->db.get();  // sealed files and marks: exactly once across crashes
   dopt.poll_interval = std::min<Duration>(std::chrono::milliseconds(200),
@@ -298,12 +299,18 @@ Status Server::Start() {
   p->router->AddJsonService({api::kCloudTrailTargetPrefix, "cloudtrail",
                              "cloudtrail.amazonaws.com", "message", std::move(cloudtrail_ops)});
   cloudtrail::AuditEventIngester* audit_events = p->audit_events.get();
-  p->router->SetRestJsonHandler(
+  // Deferred: the call's events are appended after the handler and the
+  // call answered from their fsync (group commit), as the recorder does.
+  p->router->SetRestJsonDeferredHandler(
       [audit_events](const auth::RequestContext& ctx, const std::string& op,
-                     const auth::QueryParams& query, std::string_view body) -> Result<Json> {
+                     const auth::QueryParams& query, std::string_view body,
+                     api::RestJsonCommit* commit) -> Result<Json> {
         if (op != "PutAuditEvents")
           return Status::Error("UnsupportedOperationException", op + " is not supported");
-        return audit_events->PutAuditEvents(ctx, query, body);
+        cloudtrail::AuditEventIngester::Commit append;
+        Result<Json> out = audit_events->PutAuditEventsDeferred(ctx, query, body, &append);
+        *commit = std::move(append);
+        return out;
       });
   p->router->AddQueryService({"sts", api::kStsNamespace, "sts.amazonaws.com", p->sts->Ops()});
   p->router->AddQueryService({"iam", api::kIamNamespace, "iam.amazonaws.com", p->iam->Ops()});
@@ -339,8 +346,8 @@ Status Server::Start() {
   // A call is answered from the commit of its event (the WAL's flusher
   // thread), so no server thread waits for an fsync: a few threads suffice
   // (more cost context switches: bench_json_rps, docs/benchmarks.md).
-  // Handlers still block briefly on SQLite, object files and synchronous
-  // appends (PutAuditEvents), hence more than one per core.
+  // Handlers still block briefly on SQLite and object files, hence more
+  // than one per core.
   ho.threads = options_.threads > 0
                    ? options_.threads
                    : std::max(4, 2 * static_cast<int>(std::thread::hardware_concurrency()));
