@@ -1,20 +1,31 @@
 #!/usr/bin/env python3
 """Validation of one organization bucket: the stock `aws cloudtrail validate-logs` (AWS CLI v1, one
 run per account and region, sequentially, as a user would) against `orgtrail validate-logs` (the
-whole organization in one run), side by side, plus the machine's bound: gunzip + SHA-256 of the same
-log bytes, in memory, with as many threads as cores (python zlib + hashlib, which release the GIL).
+whole organization in one run, through the API and straight from the data directory), side by
+side, plus the machine's bound: gunzip + SHA-256 of the same log bytes in memory with the fastest
+implementations at hand (bench/bench_gunzip_sha.cc: libdeflate + OpenSSL SHA-256, 1 and 2
+threads; python zlib + hashlib is printed for reference).
 
-    python3 bench/bench_validate.py [--accounts 10] [--periods 24] [--mb 220] [--digest-interval 5]
+    python3 bench/bench_validate.py [--accounts 10] [--periods 24] [--mb 220]
+                                    [--digest-interval 12] [--delivery-interval 1]
+
+The bucket is shaped like AWS's: CloudTrail delivers a log file about every 5 minutes per account
+and region and a digest every hour, so about 12 log files of tens of KB per digest. Here time is
+compressed 180x (`--delivery-interval 1s --digest-interval 20s`; a batch is sealed at the first
+delivery tick after it is 1 s old, so files come every 1.2-2.5 s depending on load): about 8-16
+log files per digest period per chain. The calls are paced so that the --mb target is reached at
+the end of the run, not early, which keeps the files at tens of KB.
 
 Starts the real orgtraild (ORGTRAILD, default build/bin/orgtraild; ORGTRAIL_CLI, default
-build/bin/orgtrail) with `--delivery-interval 1s --digest-interval <N>s`, sets up an organization
-with an Audit account and --accounts member accounts, the Audit bucket (tests/e2e/test_org_trail.py),
-and a multi-region organization trail with log file validation (SSE-S3 objects). Then, for a bit more
-than --periods digest periods, every member account makes KMS TagResource calls (50 tags of 128 +
-256 characters: large records, as the AWS limits allow) in us-east-1 and eu-west-1 through its
-assumed role, until at least --mb MB of records were sent. StopLogging, wait for the final
-digests, then time the validators. Exits non-zero if a validator reports anything invalid or the
-bucket is smaller than asked.
+build/bin/orgtrail; BENCH_GUNZIP_SHA, default bench_gunzip_sha next to ORGTRAILD), sets up an
+organization with an Audit account and --accounts member accounts, the Audit bucket
+(tests/e2e/test_org_trail.py), and a multi-region organization trail with log file validation
+(SSE-S3 objects). Then, for a bit more than --periods digest periods, every member account makes
+KMS TagResource calls (50 tags of 128 + 256 characters: large records, as the AWS limits allow) in
+us-east-1 and eu-west-1 through its assumed role, until at least --mb MB of records were sent.
+StopLogging, wait for the final digests, then time the validators; the --data-dir run comes last,
+after the server was stopped (see docs/validation.md). Exits non-zero if a validator reports
+anything invalid or the bucket is smaller than asked.
 """
 import argparse
 import concurrent.futures
@@ -24,6 +35,8 @@ import hashlib
 import json
 import os
 import random
+import resource
+import struct
 import subprocess
 import sys
 import threading
@@ -34,6 +47,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "e2e"))
 os.environ.setdefault("ORGTRAILD", os.path.join(HERE, "..", "build", "bin", "orgtraild"))
 ORGTRAIL_CLI = os.environ.get("ORGTRAIL_CLI", os.path.join(HERE, "..", "build", "bin", "orgtrail"))
+BENCH_GUNZIP_SHA = os.environ.get(
+    "BENCH_GUNZIP_SHA", os.path.join(os.path.dirname(os.environ["ORGTRAILD"]), "bench_gunzip_sha"))
 
 from harness import Server  # noqa: E402
 from test_org_trail import audit_infrastructure  # noqa: E402
@@ -59,7 +74,8 @@ def generate(srv, profiles, seconds, target_bytes, threads):
     """TagResource calls from every (account, region) until both the time and the bytes are reached."""
     sent = [0, 0]  # calls, bytes
     lock = threading.Lock()
-    deadline = time.time() + seconds
+    started = time.time()
+    deadline = started + seconds
     work = [(p, r) for p in profiles for r in REGIONS]
 
     def worker(i):
@@ -73,6 +89,13 @@ def generate(srv, profiles, seconds, target_bytes, threads):
             with lock:
                 if time.time() >= deadline and sent[1] >= target_bytes:
                     return
+            # Paced to the byte target over the whole run, so that the files stay
+            # as small as AWS's (tens of KB) however long the run is.
+            with lock:
+                ahead = sent[1] - target_bytes * 1.05 * (time.time() - started) / seconds
+            if ahead > 0:
+                time.sleep(0.05)
+                continue
             for c, arn in clients.values():
                 tags = [{"TagKey": "k%02d-" % t + text(rng, 120), "TagValue": text(rng, 256)} for t in range(50)]
                 c.tag_resource(KeyId=arn, Tags=tags)
@@ -85,13 +108,33 @@ def generate(srv, profiles, seconds, target_bytes, threads):
     return sent
 
 
+CPU = {}  # command name -> CPU seconds (user + system) of its last timed run
+
+
 def timed(cmd, env):
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
     p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=7200)
-    return time.perf_counter() - t, p
+    dt = time.perf_counter() - t
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU[os.path.basename(cmd[0])] = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+    return dt, p
 
 
-def bound(blobs, threads):
+def native_bound(blobs, tmpdir):
+    """bench_gunzip_sha over the same gzip bytes: {threads: seconds}, uncompressed bytes."""
+    path = os.path.join(tmpdir, "logs.bin")
+    with open(path, "wb") as f:
+        for b in blobs:
+            f.write(struct.pack("<Q", len(b)))
+            f.write(b)
+    out = subprocess.run([BENCH_GUNZIP_SHA, path, "--threads", "1,2", "--repeat", "3"],
+                         capture_output=True, text=True, check=True).stdout
+    j = json.loads(out)
+    return {int(t): v["seconds"] for t, v in j["threads"].items()}, j["rawBytes"]
+
+
+def python_bound(blobs, threads):
     def one(b):
         raw = zlib.decompress(b, 31)  # gzip
         hashlib.sha256(raw).hexdigest()
@@ -108,12 +151,15 @@ def main():
     ap.add_argument("--accounts", type=int, default=10)
     ap.add_argument("--periods", type=int, default=24)
     ap.add_argument("--mb", type=int, default=220)
-    ap.add_argument("--digest-interval", type=int, default=5)
+    ap.add_argument("--digest-interval", type=int, default=20)
+    ap.add_argument("--delivery-interval", type=int, default=1)
     ap.add_argument("--threads", type=int, default=4, help="generator threads")
+    ap.add_argument("--skip-stock", action="store_true", help="do not time the stock CLI (quick runs)")
     args = ap.parse_args()
     cores = os.cpu_count() or 1
 
-    srv = Server(extra_args=["--delivery-interval", "1s", "--digest-interval", f"{args.digest_interval}s"]).start()
+    srv = Server(extra_args=["--delivery-interval", f"{args.delivery_interval}s",
+                             "--digest-interval", f"{args.digest_interval}s"]).start()
     try:
         start = (datetime.datetime.utcnow() - datetime.timedelta(minutes=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
         mgmt = srv.aws("sts", "get-caller-identity")["Account"]
@@ -152,11 +198,13 @@ def main():
 
         env = srv.cli_env()
         env["AWS_ENDPOINT_URL"] = srv.endpoint
-        # orgtrail validate-logs: the whole organization, one run.
+        load_before = os.getloadavg()
+        # orgtrail validate-logs: the whole organization, one run, through the API.
         ours_s, p = timed([ORGTRAIL_CLI, "validate-logs", "--trail-arn", trail_arn, "--start-time", start,
                            "--profile", "management", "--endpoint-url", srv.endpoint, "--json"], env)
         if p.returncode != 0:
             sys.exit(f"orgtrail validate-logs rc={p.returncode}\n{p.stdout[-3000:]}\n{p.stderr[-3000:]}")
+        ours_cpu = CPU["orgtrail"]
         report = json.loads(p.stdout)
         s = report["summary"]
         member_chains = [c for c in report["chains"] if c["accountId"] in members.values()]
@@ -164,38 +212,70 @@ def main():
 
         # The stock CLI v1: every member account and region, sequentially.
         stock_s, stock_logs, stock_digests = 0.0, 0, 0
-        for acct in members.values():
-            for region in REGIONS:
-                dt, p = timed(["aws", "--profile", "management", "cloudtrail", "validate-logs", "--trail-arn",
-                               trail_arn, "--start-time", start, "--account-id", acct, "--region", region], env)
-                stock_s += dt
-                if p.returncode != 0 or "INVALID" in p.stdout + p.stderr:
-                    sys.exit(f"aws validate-logs {acct} {region} rc={p.returncode}\n{p.stdout}\n{p.stderr}")
-                stock_digests += ratio(p.stdout, "digest")[1]
-                stock_logs += ratio(p.stdout, "log")[1]
+        if not args.skip_stock:
+            for acct in members.values():
+                for region in REGIONS:
+                    dt, p = timed(["aws", "--profile", "management", "cloudtrail", "validate-logs", "--trail-arn",
+                                   trail_arn, "--start-time", start, "--account-id", acct, "--region", region], env)
+                    stock_s += dt
+                    if p.returncode != 0 or "INVALID" in p.stdout + p.stderr:
+                        sys.exit(f"aws validate-logs {acct} {region} rc={p.returncode}\n{p.stdout}\n{p.stderr}")
+                    stock_digests += ratio(p.stdout, "digest")[1]
+                    stock_logs += ratio(p.stdout, "log")[1]
 
-        bound1_s, raw_bytes = bound(blobs, 1)
-        boundn_s, _ = bound(blobs, cores)
+        native, raw_bytes = native_bound(blobs, srv.tmp)
+        py1_s, py_raw = python_bound(blobs, 1)
+        py2_s, _ = python_bound(blobs, 2)
+        assert py_raw == raw_bytes, (py_raw, raw_bytes)
+
+        # --data-dir: straight from the data directory, the server stopped first
+        # (docs/validation.md says why).
+        srv.stop()
+        dd_s, p = timed([ORGTRAIL_CLI, "validate-logs", "--trail-arn", trail_arn, "--start-time", start,
+                         "--data-dir", srv.data_dir, "--s3-bucket", bucket, "--org-id", org_id, "--json"], env)
+        if p.returncode != 0:
+            sys.exit(f"orgtrail validate-logs --data-dir rc={p.returncode}\n{p.stdout[-3000:]}\n{p.stderr[-3000:]}")
+        dd_cpu = CPU["orgtrail"]
+        dd = json.loads(p.stdout)["summary"]
+        load_after = os.getloadavg()
+
         mb = raw_bytes / 1e6
+        bound_s = min(native.values())
+        # Log files per digest period of the member chains (the management and
+        # Audit accounts' chains are mostly empty digests).
+        per_digest = (sum(c["logFilesValid"] for c in member_chains)
+                      / max(1, sum(c["digestFilesValid"] for c in member_chains)))
         print(f"orgtraild bucket: {len(members)} member accounts x {len(REGIONS)} regions, >= {periods} digest "
-              f"periods of {args.digest_interval} s per chain; {len(logs)} log files, {digests} digests; "
-              f"{mb:.1f} MB uncompressed logs ({gz_bytes / 1e6:.1f} MB gzip); generated by {calls} TagResource "
-              f"calls in {gen_s:.0f} s; {cores} cores")
-        print(f"{'validator':52s} {'seconds':>8s} {'MB/s':>8s} {'vs stock':>9s} {'vs bound':>9s}")
+              f"periods of {args.digest_interval} s per chain (delivery every {args.delivery_interval} s); "
+              f"{len(logs)} log files ({per_digest:.1f} per digest, {raw_bytes / len(logs) / 1e3:.0f} KB "
+              f"average), {digests} digests; {mb:.1f} MB uncompressed logs ({gz_bytes / 1e6:.1f} MB gzip); "
+              f"generated by {calls} TagResource calls in {gen_s:.0f} s; {cores} cores; load average "
+              f"{load_before[0]:.2f} before the timed runs, {load_after[0]:.2f} after")
+        print(f"{'validator':60s} {'seconds':>8s} {'MB/s':>8s} {'vs stock':>9s} {'vs bound':>9s}")
         rows = [
             (f"aws cloudtrail validate-logs (CLI v1), {2 * len(members)} runs", stock_s),
-            ("orgtrail validate-logs, whole organization, 1 run", ours_s),
-            (f"bound: gunzip + SHA-256 in memory, {cores} threads", boundn_s),
-            ("bound: gunzip + SHA-256 in memory, 1 thread", bound1_s),
+            ("orgtrail validate-logs, whole organization, API mode", ours_s),
+            ("orgtrail validate-logs, whole organization, --data-dir", dd_s),
+        ] + [(f"bound: libdeflate + OpenSSL SHA-256, {t} thread{'s' if t > 1 else ''}", v)
+             for t, v in sorted(native.items(), reverse=True)] + [
+            ("python zlib + hashlib, 2 threads (reference)", py2_s),
+            ("python zlib + hashlib, 1 thread (reference)", py1_s),
         ]
         for name, secs in rows:
-            print(f"{name:52s} {secs:8.2f} {mb / secs:8.1f} {stock_s / secs:8.1f}x {secs / boundn_s:8.2f}x")
+            if secs <= 0:
+                continue
+            vs_stock = f"{stock_s / secs:8.1f}x" if stock_s > 0 else "       - "
+            print(f"{name:60s} {secs:8.2f} {mb / secs:8.1f} {vs_stock} {secs / bound_s:8.2f}x")
         print(f"stock CLI checked {stock_digests} digests and {stock_logs} log files; orgtrail checked "
               f"{s['digestFilesValid']} digests and {s['logFilesValid']} log files of {len(report['chains'])} chains "
-              f"({s['bytesInflated'] / 1e6:.1f} MB inflated)")
-        ok = mb >= args.mb and periods >= args.periods and s["logFilesValid"] >= len(logs)
+              f"({s['bytesInflated'] / 1e6:.1f} MB inflated); --data-dir: {dd['digestFilesValid']} digests, "
+              f"{dd['logFilesValid']} log files; orgtrail CPU (user + system): API mode {ours_cpu:.2f} s "
+              f"(the rest of its wall time waits for the server), --data-dir {dd_cpu:.2f} s")
+        ok = (mb >= args.mb and periods >= args.periods and s["logFilesValid"] >= len(logs)
+              and dd["logFilesValid"] == s["logFilesValid"] and dd["digestFilesValid"] == s["digestFilesValid"])
         if not ok:
-            sys.exit(f"bucket smaller than asked: {mb:.1f} MB, {periods} periods, {s['logFilesValid']}/{len(logs)} logs")
+            sys.exit(f"bucket smaller than asked or modes disagree: {mb:.1f} MB, {periods} periods, "
+                     f"{s['logFilesValid']}/{len(logs)} logs, --data-dir {dd['logFilesValid']} logs")
     finally:
         srv.cleanup()
 

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <limits>
+#include <optional>
 #include <sstream>
 
 #include "base/env.h"
@@ -193,6 +194,51 @@ Result<std::unique_ptr<AwsClient>> AwsClient::Create(const std::string& endpoint
   return std::unique_ptr<AwsClient>(new AwsClient(host, port, std::move(credentials)));
 }
 
+struct AwsClient::Connection {
+  boost::asio::io_context ioc;
+  beast::tcp_stream stream{ioc};
+  beast::flat_buffer buffer;
+};
+
+AwsClient::AwsClient(std::string host, std::string port, auth::SigningCredentials c)
+    : host_(std::move(host)), port_(std::move(port)), credentials_(std::move(c)) {}
+
+AwsClient::~AwsClient() = default;
+
+Result<std::unique_ptr<AwsClient::Connection>> AwsClient::Acquire(bool* reused) const {
+  {
+    std::lock_guard<std::mutex> lock(pool_mu_);
+    if (!idle_.empty()) {
+      std::unique_ptr<Connection> c = std::move(idle_.back());
+      idle_.pop_back();
+      *reused = true;
+      return c;
+    }
+  }
+  *reused = false;
+  auto c = std::make_unique<Connection>();
+  boost::system::error_code ec;
+  tcp::resolver resolver(c->ioc);
+  auto endpoints = resolver.resolve(host_, port_, ec);
+  if (ec) return Status::Error("EndpointConnectionError", "cannot resolve " + host_ + ": " + ec.message());
+  c->stream.connect(endpoints, ec);
+  if (ec) {
+    std::string host_header = host_.find(':') != std::string::npos ? "[" + host_ + "]" : host_;
+    if (port_ != "80") host_header += ":" + port_;
+    return Status::Error("EndpointConnectionError",
+                         "Could not connect to the endpoint URL http://" + host_header + ": " +
+                             ec.message());
+  }
+  // Small requests and replies: do not wait for Nagle.
+  c->stream.socket().set_option(tcp::no_delay(true), ec);
+  return c;
+}
+
+void AwsClient::Release(std::unique_ptr<Connection> c) const {
+  std::lock_guard<std::mutex> lock(pool_mu_);
+  idle_.push_back(std::move(c));
+}
+
 Result<HttpReply> AwsClient::Send(const std::string& service, const std::string& region,
                                   const std::string& method, const std::string& target,
                                   std::map<std::string, std::string> headers,
@@ -209,33 +255,38 @@ Result<HttpReply> AwsClient::Send(const std::string& service, const std::string&
   so.is_s3 = is_s3;
   auth::SignRequest(credentials_, so, method, target, signed_headers, body);
 
-  boost::system::error_code ec;
-  boost::asio::io_context ioc;
-  tcp::resolver resolver(ioc);
-  auto endpoints = resolver.resolve(host_, port_, ec);
-  if (ec) return Status::Error("EndpointConnectionError", "cannot resolve " + host_ + ": " + ec.message());
-  beast::tcp_stream stream(ioc);
-  stream.connect(endpoints, ec);
-  if (ec) {
-    return Status::Error("EndpointConnectionError",
-                         "Could not connect to the endpoint URL http://" + host_header + ": " +
-                             ec.message());
-  }
   http::request<http::string_body> req{http::string_to_verb(method), target, 11};
   for (const auto& [k, v] : signed_headers) req.set(k, v);
   req.set(http::field::user_agent, "orgtrail-validate-logs");
+  req.keep_alive(true);
   req.body() = body;
   req.prepare_payload();
-  http::write(stream, req, ec);
-  if (ec) return Status::Error("EndpointConnectionError", "write: " + ec.message());
-  beast::flat_buffer buffer;
-  http::response_parser<http::string_body> parser;
-  parser.body_limit(std::numeric_limits<std::uint64_t>::max());
-  http::read(stream, buffer, parser, ec);
-  if (ec) return Status::Error("EndpointConnectionError", "read: " + ec.message());
-  stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+
+  // A pooled connection may have been closed by the server while idle; the
+  // request is then sent once more on a fresh connection (every request this
+  // client sends is a read or an idempotent STS call).
+  std::unique_ptr<Connection> conn;
+  std::optional<http::response_parser<http::string_body>> parser;
+  for (int attempt = 0;; ++attempt) {
+    bool reused = false;
+    OT_ASSIGN_OR_RETURN(conn, Acquire(&reused));
+    boost::system::error_code ec;
+    const char* step = "write: ";
+    http::write(conn->stream, req, ec);
+    if (!ec) {
+      step = "read: ";
+      parser.emplace();
+      parser->body_limit(std::numeric_limits<std::uint64_t>::max());
+      conn->buffer.clear();
+      http::read(conn->stream, conn->buffer, *parser, ec);
+    }
+    if (!ec) break;
+    if (reused && attempt == 0) continue;  // stale keep-alive connection
+    return Status::Error("EndpointConnectionError", step + ec.message());
+  }
+  if (parser->get().keep_alive()) Release(std::move(conn));
   HttpReply out;
-  auto& res = parser.get();
+  auto& res = parser->get();
   out.status = static_cast<int>(res.result_int());
   for (const auto& f : res) out.headers[ToLower(std::string(f.name_string()))] = std::string(f.value());
   out.body = std::move(res.body());

@@ -7,21 +7,25 @@
 //       role_arn + source_profile (resolved with STS AssumeRole).
 //   AwsClient       one endpoint + credentials; signs every request with
 //       auth::SignRequest and sends it with a Boost.Beast synchronous client
-//       (a new connection per request).
+//       over a pool of keep-alive connections (a connection serves one
+//       request at a time; idle ones are reused by whichever thread asks
+//       next, so a validator with N workers holds about N connections).
 //   CloudTrailClient  DescribeTrails, ListPublicKeys (a PublicKeySource).
 //   DescribeOrganizationId  Organizations DescribeOrganization.
 //   S3BucketReader  a BucketReader over S3 ListObjectsV2 / GetObject
 //       (path-style; objects come back decrypted by the server, so SSE-KMS
 //       log files validate).
 //
-// Thread-safe: every object is immutable after construction (requests share
-// nothing but the credentials).
+// Thread-safe: every object is immutable after construction apart from the
+// connection pool, which is guarded by its own mutex.
 #pragma once
 
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "auth/sigv4.h"
 #include "base/json.h"
@@ -58,6 +62,9 @@ class AwsClient {
   // `endpoint_url`: http://host[:port]. Errors: InvalidParameterValue.
   static Result<std::unique_ptr<AwsClient>> Create(const std::string& endpoint_url,
                                                    auth::SigningCredentials credentials);
+  ~AwsClient();
+  AwsClient(const AwsClient&) = delete;
+  AwsClient& operator=(const AwsClient&) = delete;
 
   // Signs and sends one request. `path_and_query` is the raw request target.
   Result<HttpReply> Send(const std::string& service, const std::string& region,
@@ -74,10 +81,17 @@ class AwsClient {
                                               const std::string& session_name) const;
 
  private:
-  AwsClient(std::string host, std::string port, auth::SigningCredentials c)
-      : host_(std::move(host)), port_(std::move(port)), credentials_(std::move(c)) {}
+  struct Connection;  // a connected Boost.Beast stream (aws_client.cc)
+
+  AwsClient(std::string host, std::string port, auth::SigningCredentials c);
+  // An idle pooled connection, or a new one.
+  Result<std::unique_ptr<Connection>> Acquire(bool* reused) const;
+  void Release(std::unique_ptr<Connection> c) const;
+
   std::string host_, port_;
   auth::SigningCredentials credentials_;
+  mutable std::mutex pool_mu_;
+  mutable std::vector<std::unique_ptr<Connection>> idle_;
 };
 
 // Resolves a role profile's credentials through `endpoint_url` (no-op for a

@@ -1,5 +1,7 @@
 #include "validate/object_store_reader.h"
 
+#include "crypto/aead.h"
+
 namespace orgtrail::validate {
 
 Result<ListPage> ObjectStoreBucketReader::List(const std::string& bucket,
@@ -58,6 +60,31 @@ Status ObjectStoreBucketReader::Get(const std::string& bucket, const std::string
     return Status::Error("NoSuchKey", "The specified key does not exist.", 404);
   }
   if (metadata != nullptr) *metadata = data->info.meta.user_meta;
+  const auto& attrs = data->info.meta.attributes;
+  if (auto enc = attrs.find("sse-encrypted"); enc != attrs.end() && enc->second == "1") {
+    auto sse = attrs.find("sse");
+    auto wrapped = attrs.find("sse-data-key");
+    if (sse == attrs.end() || sse->second != "AES256" || wrapped == attrs.end() ||
+        sse_s3_key_.empty()) {
+      return Status::Error("EncryptedObject",
+                           "s3://" + bucket + "/" + key +
+                               " is encrypted with a key this reader cannot open (SSE-KMS, or "
+                               "SSE-S3 without the data directory's keys): validate through the "
+                               "API instead");
+    }
+    const std::string aad = bucket + "/" + key + data->info.version_id;
+    auto object_key = crypto::AesGcmOpen(sse_s3_key_, wrapped->second, "sse-s3:" + aad);
+    // A stored object that does not open is damage to the stored bytes,
+    // not a missing file: it aborts the run like any read error.
+    if (!object_key.ok()) {
+      return Status::Error("EncryptedObject", "s3://" + bucket + "/" + key +
+                                                  ": its SSE-S3 data key does not open");
+    }
+    if (!crypto::AesGcmOpenInPlace(*object_key, &data->bytes, aad).ok()) {
+      return Status::Error("EncryptedObject",
+                           "s3://" + bucket + "/" + key + ": ciphertext failed authentication");
+    }
+  }
   constexpr size_t kChunk = 1 << 20;
   std::string_view all = data->bytes;
   for (size_t off = 0; off < all.size(); off += kChunk) on_bytes(all.substr(off, kChunk));

@@ -1,9 +1,15 @@
 // ObjectStoreBucketReader: a BucketReader over an objstore::ObjectStore, for
 // `orgtrail validate-logs --data-dir` (reading a LocalObjectStore directly,
-// no server) and for tests (MemoryObjectStore). Objects are returned as
-// stored: server-side-encrypted objects cannot be validated this way.
+// no server) and for tests (MemoryObjectStore). SSE-S3 objects are
+// decrypted when the reader has the server's SSE-S3 key (the data
+// directory's keys/sse-s3.key unsealed with its master key; the envelope is
+// specified in docs/formats/objects.md); an SSE-KMS object, or an SSE-S3
+// object without the key, fails the run with code "EncryptedObject" (its
+// data key is only opened through KMS: validate through the API instead).
 // Thread-safe if the store is.
 #pragma once
+
+#include <string>
 
 #include "objstore/object_store.h"
 #include "validate/bucket_reader.h"
@@ -13,8 +19,9 @@ namespace orgtrail::validate {
 class ObjectStoreBucketReader final : public BucketReader {
  public:
   // `store` must outlive the reader. `page_size` bounds each List page.
-  explicit ObjectStoreBucketReader(objstore::ObjectStore& store, int page_size = 1000)
-      : store_(store), page_size_(page_size) {}
+  explicit ObjectStoreBucketReader(objstore::ObjectStore& store, int page_size = 1000,
+                                   std::string sse_s3_key = "")
+      : store_(store), page_size_(page_size), sse_s3_key_(std::move(sse_s3_key)) {}
 
   Result<ListPage> List(const std::string& bucket, const std::string& prefix,
                         const std::string& marker, const std::string& delimiter) override;
@@ -25,6 +32,7 @@ class ObjectStoreBucketReader final : public BucketReader {
  private:
   objstore::ObjectStore& store_;
   const int page_size_;
+  const std::string sse_s3_key_;  // 32 bytes, or "" (SSE-S3 objects fail)
 };
 
 }  // namespace orgtrail::validate

@@ -10,6 +10,7 @@
 #include "base/json.h"
 #include "base/strings.h"
 #include "catalog/db.h"
+#include "crypto/aead.h"
 #include "crypto/hash.h"
 #include "crypto/sealer.h"
 #include "delivery/digest_writer.h"
@@ -514,6 +515,66 @@ TEST(GunzipHasherTest, StreamsAndRejectsCorruption) {
   EXPECT_FALSE(GunzipSha256Hex(gz.substr(0, gz.size() / 2)).ok());
   EXPECT_FALSE(GunzipSha256Hex("not gzip").ok());
   EXPECT_FALSE(GunzipSha256Hex("").ok());
+}
+
+TEST(GunzipHasherTest, BufferHasherAgreesWithStreamingAndIsReusable) {
+  BufferGunzipHasher b;
+  std::string small = "{\"Records\":[]}";
+  std::string big(3 << 20, 'y');  // inflates beyond the first output-size guess
+  for (size_t i = 0; i < big.size(); i += 13) big[i] = static_cast<char>('a' + i % 26);
+  for (const std::string* body : {&big, &small, &big}) {
+    std::string gz = delivery::Gzip(*body);
+    auto hex = b.HashHex(gz);
+    ASSERT_TRUE(hex.ok());
+    EXPECT_EQ(*hex, crypto::Sha256Hex(*body));
+    EXPECT_EQ(b.inflated_bytes(), body->size());
+    // Bytes after the first member do not count (they also spoil ISIZE).
+    EXPECT_EQ(*b.HashHex(gz + std::string(40, '\xff')), crypto::Sha256Hex(*body));
+  }
+  std::string gz = delivery::Gzip(big);
+  for (std::string bad : {gz.substr(0, gz.size() / 2), std::string("not gzip at all, no"),
+                          std::string(), gz.substr(0, 10) + std::string(gz.size() - 10, 'z')}) {
+    auto want = [&] {
+      GunzipHasher h;
+      h.Update(bad);
+      return h.Finish();
+    }();
+    auto got = b.HashHex(bad);
+    ASSERT_FALSE(got.ok());
+    ASSERT_FALSE(want.ok());
+    EXPECT_EQ(got.status().code(), "InvalidFormat");
+    EXPECT_EQ(got.status().message(), want.status().message());
+  }
+  // A flipped byte in the trailer's CRC is corruption, not a valid file.
+  std::string crc = gz;
+  crc[crc.size() - 6] ^= 1;
+  EXPECT_FALSE(b.HashHex(crc).ok());
+}
+
+// --data-dir reads SSE-S3 objects through their envelope
+// (docs/formats/objects.md) with the server's SSE-S3 key.
+TEST(ObjectStoreReaderTest, OpensSseS3ObjectsWithTheServerKey) {
+  objstore::MemoryObjectStore store;
+  ASSERT_TRUE(store.CreateBucket("b").ok());
+  const std::string server_key(32, 'k'), object_key(32, 'o'), plain = "log bytes";
+  const std::string aad = std::string("b/k1") + "v1";
+  objstore::ObjectMeta m;
+  m.size = static_cast<int64_t>(plain.size());
+  m.attributes = {{"sse", "AES256"}, {"sse-encrypted", "1"},
+                  {"sse-data-key", *crypto::AesGcmSeal(server_key, object_key, "sse-s3:" + aad)}};
+  ASSERT_TRUE(store.Put("b", "k1", "v1", *crypto::AesGcmSeal(object_key, plain, aad), m).ok());
+  auto read = [&](ObjectStoreBucketReader& r, std::string* out) {
+    return r.Get("b", "k1", nullptr, [&](std::string_view c) { out->append(c); });
+  };
+  ObjectStoreBucketReader with_key(store, 1000, server_key);
+  std::string got;
+  ASSERT_TRUE(read(with_key, &got).ok());
+  EXPECT_EQ(got, plain);
+  ObjectStoreBucketReader without_key(store);
+  got.clear();
+  EXPECT_EQ(read(without_key, &got).code(), "EncryptedObject");
+  ObjectStoreBucketReader wrong_key(store, 1000, std::string(32, 'x'));
+  EXPECT_EQ(read(wrong_key, &got).code(), "EncryptedObject");
 }
 
 TEST(TrailArnTest, Parses) {

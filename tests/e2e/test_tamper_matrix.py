@@ -95,6 +95,30 @@ def foreign_sign(body_json, fingerprint_too):
     return gzip.compress(raw), {"signature": sig.hex(), "signature-algorithm": "SHA256withRSA"}
 
 
+def covered_minute_key(digests, acct, region):
+    """A log file key (below the chain's folder, '%010d' left for a random part) dated in a whole
+    minute that consecutive digests of the chain cover without a gap of more than a second."""
+    def t(s):
+        return datetime.datetime.strptime(s, "%Y-%m-%dT%H:%M:%SZ")
+    spans = []
+    for d in sorted(digests.values(), key=lambda d: d["digestStartTime"]):
+        a, b = t(d["digestStartTime"]), t(d["digestEndTime"])
+        if spans and a <= spans[-1][1] + datetime.timedelta(seconds=1):
+            spans[-1][1] = max(spans[-1][1], b)
+        else:
+            spans.append([a, b])
+    minutes = []
+    for a, b in spans:
+        m = a.replace(second=0) + (datetime.timedelta(minutes=1) if a.second else datetime.timedelta())
+        while m + datetime.timedelta(minutes=1) <= b:
+            minutes.append(m)
+            m += datetime.timedelta(minutes=1)
+    check(minutes, f"no whole minute covered by the digests: {spans}")
+    m = minutes[len(minutes) // 2]
+    return m.strftime("%Y/%m/%d/") + f"{acct}_CloudTrail_{region}_" + m.strftime("%Y%m%dT%H%MZ") + \
+        "_F0rGeD%010d.json.gz"
+
+
 def tamper_matrix(srv):
     start = iso(datetime.datetime.utcnow() - datetime.timedelta(minutes=2))
     _, org_id, ids, _, bucket, trail_arn = validated_org_trail(srv)
@@ -289,8 +313,9 @@ def tamper_matrix(srv):
 
     # 9. A forged log file added, dated inside a covered minute: the stock CLI only checks what
     #    digests list, so it does not see it; orgtrail reports it as not listed.
-    inner = logs_sorted[len(logs_sorted) // 2]
-    forged = inner[: inner.rindex("_") + 1] + "F0rGeD%010d.json.gz" % random.randrange(10**10)
+    #    The minute is one the chain's digests cover without a break (the restart or a slow
+    #    period can leave a short gap, and a file whose minute straddles one is not judged).
+    forged = folder + covered_minute_key(digests, acct, region) % random.randrange(10**10)
     s3.put_object(Bucket=bucket, Key=forged,
                   Body=gzip.compress(json.dumps({"Records": []}).encode()))
     snap.created_key(forged)
