@@ -1,5 +1,6 @@
 #include "delivery/deliverer.h"
 
+#include <pthread.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -129,7 +130,7 @@ Result<size_t> Deliverer::Recover(uint64_t replayed_through) {
     f.info.oldest_event_time = FromNanos(catalog::AsInt(r[10]));
     f.min_seq = static_cast<uint64_t>(catalog::AsInt(r[11]));
     f.next_attempt = now;
-    pending_.push_back(std::move(f));
+    AddPending(std::move(f));
   }
   return rows.size();
 }
@@ -138,6 +139,10 @@ void Deliverer::Start() {
   std::lock_guard<std::mutex> lock(thread_mu_);
   if (thread_.joinable() || stop_) return;
   thread_ = std::thread([this] { Run(); });
+  writer_thread_ = std::thread([this] { RunWriter(); });
+  // Names show in top -H and perf (at most 15 characters).
+  pthread_setname_np(thread_.native_handle(), "ot-dl-seal");
+  pthread_setname_np(writer_thread_.native_handle(), "ot-dl-write");
 }
 
 void Deliverer::Run() {
@@ -145,7 +150,7 @@ void Deliverer::Run() {
     source_.WaitForEvents(options_.poll_interval);
     if (stop_.load()) break;
     const auto began = std::chrono::steady_clock::now();
-    Tick();
+    TickImpl(/*attempt=*/false);
     const auto next = began + options_.min_tick_spacing;
     if (options_.min_tick_spacing > Duration::zero() && !stop_.load())
       std::this_thread::sleep_until(next);
@@ -156,43 +161,74 @@ Status Deliverer::Stop() {
   {
     std::lock_guard<std::mutex> lock(thread_mu_);
     stop_ = true;
+    {
+      // Under pending_mu_ so the writer cannot miss the wake-up.
+      std::lock_guard<std::mutex> pl(pending_mu_);
+    }
+    pending_cv_.notify_all();
     if (thread_.joinable()) thread_.join();
+    if (writer_thread_.joinable()) writer_thread_.join();
   }
   return Flush();
 }
 
-void Deliverer::Tick() {
-  std::lock_guard<std::mutex> lock(mu_);
-  TimePoint now = clock_.Now();
-  DrainAndRoute(now);
-  for (auto it = batches_.begin(); it != batches_.end();) {
-    if (now - it->second.opened >= options_.delivery_interval &&
-        Seal(it->first, it->second, now).ok()) {
-      it = batches_.erase(it);
-    } else {
-      ++it;  // not due, or could not be committed: retried next tick
+void Deliverer::RunWriter() {
+  while (!stop_.load()) {
+    {
+      std::unique_lock<std::mutex> lock(pending_mu_);
+      // Woken by each sealed file; the timeout retries files whose backoff
+      // has expired.
+      pending_cv_.wait_for(lock, options_.poll_interval,
+                           [this] { return stop_.load() || new_pending_; });
+      new_pending_ = false;
+    }
+    if (stop_.load()) break;
+    (void)AttemptPending(clock_.Now(), /*ignore_backoff=*/false);
+  }
+}
+
+void Deliverer::Tick() { TickImpl(/*attempt=*/true); }
+
+void Deliverer::TickImpl(bool attempt) {
+  TimePoint now;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    now = clock_.Now();
+    DrainAndRoute(now);
+    for (auto it = batches_.begin(); it != batches_.end();) {
+      if (now - it->second.opened >= options_.delivery_interval &&
+          Seal(it->first, it->second, now).ok()) {
+        it = batches_.erase(it);
+      } else {
+        ++it;  // not due, or could not be committed: retried next tick
+      }
     }
   }
-  (void)AttemptPending(now, /*ignore_backoff=*/false);
+  if (attempt) (void)AttemptPending(now, /*ignore_backoff=*/false);
+  std::lock_guard<std::mutex> lock(mu_);
   AdvanceCheckpoint();
 }
 
 Status Deliverer::Flush() {
-  std::lock_guard<std::mutex> lock(mu_);
-  TimePoint now = clock_.Now();
-  DrainAndRoute(now);
+  TimePoint now;
   Status first;
-  for (auto it = batches_.begin(); it != batches_.end();) {
-    Status s = Seal(it->first, it->second, now);
-    if (s.ok()) {
-      it = batches_.erase(it);
-    } else {
-      if (first.ok()) first = s;
-      ++it;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    now = clock_.Now();
+    DrainAndRoute(now);
+    for (auto it = batches_.begin(); it != batches_.end();) {
+      Status s = Seal(it->first, it->second, now);
+      if (s.ok()) {
+        it = batches_.erase(it);
+      } else {
+        if (first.ok()) first = s;
+        ++it;
+      }
     }
   }
   Status attempted = AttemptPending(now, /*ignore_backoff=*/true);
   if (first.ok()) first = attempted;
+  std::lock_guard<std::mutex> lock(mu_);
   AdvanceCheckpoint();
   return first;
 }
@@ -201,8 +237,21 @@ Deliverer::Stats Deliverer::stats() const {
   std::lock_guard<std::mutex> lock(mu_);
   Stats s = stats_;
   s.open_batches = batches_.size();
+  std::lock_guard<std::mutex> pl(pending_mu_);
   s.pending_files = pending_.size();
+  s.delivered_files = write_stats_.delivered_files;
+  s.delivered_records = write_stats_.delivered_records;
+  s.failed_attempts = write_stats_.failed_attempts;
   return s;
+}
+
+void Deliverer::AddPending(PendingFile f) {
+  {
+    std::lock_guard<std::mutex> pl(pending_mu_);
+    pending_.push_back(std::move(f));
+    new_pending_ = true;
+  }
+  pending_cv_.notify_one();
 }
 
 void Deliverer::DrainAndRoute(TimePoint now) {
@@ -302,7 +351,7 @@ Status Deliverer::Seal(const BatchKey& key, Batch& batch, TimePoint now) {
     uint64_t& mark = sealed_marks_[key];
     mark = std::max(mark, batch.max_seq);
   }
-  pending_.push_back(std::move(f));
+  AddPending(std::move(f));
   batch.events.clear();
   batch.bytes = kLogFileOverhead - 1;
   batch.min_seq = batch.max_seq = 0;
@@ -343,8 +392,9 @@ Status Deliverer::Attempt(PendingFile& f, TimePoint now) {
     s = writer_.PutLogObject(f.trail, f.key, f.gzip);
     directory_.ReportDelivery(f.trail.trail_arn, now, s, f.key);
     if (s.ok()) {
-      ++stats_.delivered_files;
-      stats_.delivered_records += f.records;
+      std::lock_guard<std::mutex> pl(pending_mu_);
+      ++write_stats_.delivered_files;
+      write_stats_.delivered_records += f.records;
       f.written = true;
     }
   }
@@ -365,7 +415,10 @@ Status Deliverer::Attempt(PendingFile& f, TimePoint now) {
     if (!s.ok()) spdlog::warn("delivery: cannot remove delivered file {}: {}", f.key, s.ToString());
   }
   if (s.ok()) return s;
-  ++stats_.failed_attempts;
+  {
+    std::lock_guard<std::mutex> pl(pending_mu_);
+    ++write_stats_.failed_attempts;
+  }
   f.backoff = f.backoff == Duration::zero()
                   ? options_.initial_retry_backoff
                   : std::min<Duration>(f.backoff * 2, options_.max_retry_backoff);
@@ -374,13 +427,25 @@ Status Deliverer::Attempt(PendingFile& f, TimePoint now) {
 }
 
 Status Deliverer::AttemptPending(TimePoint now, bool ignore_backoff) {
+  std::lock_guard<std::mutex> attempting(attempt_mu_);
   Status first;
-  for (auto it = pending_.begin(); it != pending_.end();) {
+  std::unique_lock<std::mutex> lock(pending_mu_);
+  // Only the files present now: one call stays bounded while the sealer
+  // keeps adding (the writer thread comes back for the rest).
+  size_t left = pending_.size();
+  for (auto it = pending_.begin(); left > 0 && it != pending_.end(); --left) {
     if (!ignore_backoff && it->next_attempt > now) {
       ++it;
       continue;
     }
-    Status s = Attempt(*it, now);
+    // Written without pending_mu_ so the sealer can add files meanwhile;
+    // `it` stays valid: only this (attempt_mu_) holder erases.
+    PendingFile& f = *it;
+    f.in_flight = true;
+    lock.unlock();
+    Status s = Attempt(f, now);
+    lock.lock();
+    f.in_flight = false;
     if (s.ok()) {
       it = pending_.erase(it);
     } else {
@@ -400,8 +465,14 @@ void Deliverer::AdvanceCheckpoint() {
   for (const auto& [key, b] : batches_) {
     if (!b.events.empty() && b.min_seq != 0) through = std::min(through, b.min_seq - 1);
   }
-  for (const PendingFile& f : pending_) {
-    if (f.row_id == 0 && !f.written && f.min_seq != 0) through = std::min(through, f.min_seq - 1);
+  {
+    std::lock_guard<std::mutex> pl(pending_mu_);
+    for (const PendingFile& f : pending_) {
+      // A file being written counts as unwritten (its `written` is the
+      // writer's until then).
+      if (f.row_id == 0 && (f.in_flight || !f.written) && f.min_seq != 0)
+        through = std::min(through, f.min_seq - 1);
+    }
   }
   if (through <= stats_.checkpoint) return;
   Status s = source_.Checkpoint(through);

@@ -28,15 +28,23 @@
 // delivers them again).
 //
 // Time comes only from the injected Clock: tests drive it with a
-// SimulatedClock and Tick()/Flush() instead of sleeping. The background
-// thread (Start/Stop) only waits in real time for new events between ticks.
+// SimulatedClock and Tick()/Flush() instead of sleeping. Start() runs two
+// threads that only wait in real time: the sealer (drain, route, seal =
+// build + gzip + catalog commit, checkpoint) and the writer (PutLogObject,
+// hook, removal from the catalog of each pending file, in seal order). Under
+// full ingest load one thread doing both fell behind the interval (lag p99
+// 8-15 s for 5 s): the writes' fsync waits and gzip's CPU added up instead of
+// overlapping. Splitting changes nothing for crash safety: a file reaches the
+// writer only after its catalog commit, exactly as one thread would attempt
+// it.
 // Thread-safe: Tick, Flush, Stop and stats may be called from any thread.
 #pragma once
 
 #include <atomic>
 #include <chrono>
-#include <deque>
+#include <condition_variable>
 #include <functional>
+#include <list>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -64,7 +72,7 @@ class Deliverer {
     std::string sha256_hex;  // of the uncompressed bytes
     TimePoint newest_event_time{}, oldest_event_time{};
   };
-  // Called on the delivery thread, under the deliverer's lock, after every
+  // Called on the writer thread (or in Tick/Flush), one call at a time, after every
   // successful PutLogObject of a trail with log_file_validation: once per
   // file, except that a crash after the hook but before the file left the
   // catalog runs it again after the restart. Must not call back into the
@@ -121,9 +129,9 @@ class Deliverer {
   // reloaded. Call once, before Start() or Tick().
   Result<size_t> Recover(uint64_t replayed_through);
 
-  // Starts the background thread. Call at most once.
+  // Starts the background threads (sealer and writer). Call at most once.
   void Start();
-  // Stops the thread (if started), then drains everything, turns every batch
+  // Stops the threads (if started), then drains everything, turns every batch
   // into a file and makes one last attempt at each pending file. Returns the
   // first failure of that attempt (files that failed stay pending, in the
   // catalog when there is one). Idempotent.
@@ -161,7 +169,10 @@ class Deliverer {
     bool hook = false;   // run on_delivered after the write
     DeliveredFile info;  // digest facts (sha256, times) only when `hook`
     uint64_t min_seq = 0;
-    int64_t row_id = 0;    // in dl_pending_files; 0: in memory only
+    int64_t row_id = 0;  // in dl_pending_files; 0: in memory only
+    // Set (under pending_mu_) while the attempt_mu_ holder writes the file
+    // without pending_mu_: the fields below are then its alone.
+    bool in_flight = false;
     bool written = false;    // PutLogObject done
     bool hook_done = false;  // on_delivered succeeded (or not needed)
     int attempts = 0;
@@ -169,15 +180,22 @@ class Deliverer {
     Duration backoff{};
   };
 
-  void Run();
+  void Run();        // the sealer thread
+  void RunWriter();  // the writer thread
+  // Tick(), with or without attempting the pending files (the writer thread
+  // does that when started).
+  void TickImpl(bool attempt);
+  void AddPending(PendingFile f);     // requires mu_ (takes pending_mu_)
   void DrainAndRoute(TimePoint now);  // requires mu_
   // Turns the batch into a pending file (committed to the catalog first when
   // there is one) and empties it; on failure the batch is left as it was.
   Status Seal(const BatchKey& key, Batch& batch, TimePoint now);             // requires mu_
   Status Persist(const BatchKey& key, uint64_t sealed_seq, PendingFile& f);  // requires mu_
-  Status Attempt(PendingFile& file, TimePoint now);                          // requires mu_
-  Status AttemptPending(TimePoint now, bool ignore_backoff);                 // requires mu_
-  void AdvanceCheckpoint();                                                  // requires mu_
+  // Both take attempt_mu_ (AttemptPending) and never hold mu_: a write
+  // does not wait for sealing, nor sealing for a write.
+  Status Attempt(PendingFile& file, TimePoint now);           // requires attempt_mu_
+  Status AttemptPending(TimePoint now, bool ignore_backoff);  // takes attempt_mu_
+  void AdvanceCheckpoint();                                   // requires mu_
 
   // Constant after construction.
   ingest::EventSource& source_;
@@ -186,10 +204,18 @@ class Deliverer {
   const Clock& clock_;
   const Options options_;
 
+  // Lock order: mu_, then pending_mu_; attempt_mu_, then pending_mu_.
   mutable std::mutex mu_;
   std::map<BatchKey, Batch> batches_;  // guarded by mu_
-  std::deque<PendingFile> pending_;    // guarded by mu_
-  Stats stats_;                        // guarded by mu_ (counters only)
+  Stats stats_;                        // guarded by mu_ (sealer's counters)
+  // Serializes attempts (writer thread, Tick, Flush); only its holder
+  // erases from pending_, so its iterators stay valid while unlocked.
+  std::mutex attempt_mu_;
+  mutable std::mutex pending_mu_;
+  std::list<PendingFile> pending_;      // guarded by pending_mu_
+  Stats write_stats_;                   // guarded by pending_mu_ (writes)
+  bool new_pending_ = false;            // guarded by pending_mu_
+  std::condition_variable pending_cv_;  // with pending_mu_
   // Highest seq sealed into a file, per batch key (dl_sealed_marks).
   std::map<BatchKey, uint64_t> sealed_marks_;  // guarded by mu_
   uint64_t replayed_through_ = 0;              // guarded by mu_
@@ -197,7 +223,8 @@ class Deliverer {
 
   std::atomic<bool> stop_{false};
   std::mutex thread_mu_;
-  std::thread thread_;  // guarded by thread_mu_
+  std::thread thread_;         // guarded by thread_mu_
+  std::thread writer_thread_;  // guarded by thread_mu_
 };
 
 }  // namespace orgtrail::delivery
