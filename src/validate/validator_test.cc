@@ -140,7 +140,8 @@ class ValidatorTest : public ::testing::Test {
 
   ValidationReport ValidateWith(BucketReader& reader, std::optional<TimePoint> now,
                                 std::vector<std::string> accounts = {},
-                                std::vector<std::string> regions = {}) {
+                                std::vector<std::string> regions = {},
+                                TimePoint end = At("2026-11-26T19:00:00Z")) {
     ValidationOptions o;
     o.now = now;
     o.trail_arn = kArn;
@@ -150,7 +151,7 @@ class ValidatorTest : public ::testing::Test {
     o.accounts = std::move(accounts);
     o.regions = std::move(regions);
     o.start = At("2026-11-26T14:00:00Z");
-    o.end = At("2026-11-26T19:00:00Z");
+    o.end = end;
     o.threads = 3;
     Validator v(reader, public_keys_, o);
     auto r = v.Run();
@@ -494,6 +495,37 @@ TEST_F(ValidatorTest, ArchivedFilesAreReportedAsNeedingARestoreNotAsTampered) {
   ValidationReport r = ValidateWith(reader, std::nullopt);
   EXPECT_TRUE(r.ok()) << ::testing::PrintToString(Findings(r));
   EXPECT_EQ(r.files_archived, 1);
+}
+
+// A log file delivered in the very second a digest is cut can be listed by
+// that digest although its name's minute starts where the next digest's
+// period does. With that digest archived, the file is not reported as
+// listed by no digest.
+TEST_F(ValidatorTest, FileInTheSecondAnArchivedDigestEndsIsNotJudgedUnlisted) {
+  ASSERT_EQ(FormatIso8601(clock_.Now()), "2026-11-26T18:01:31Z");
+  clock_.Advance(std::chrono::seconds(88 * 60 + 29));  // 19:30:00
+  Deliver(kA, kR);
+  clock_.Advance(minutes(30));
+  Deliver(kA, kR);  // 20:00:00, before the digest cut at 20:00:00 lists it
+  ASSERT_TRUE(writer_->Tick().ok());
+  std::string boundary_digest = Digests(kA, kR).back();
+  clock_.Advance(minutes(10));
+  Deliver(kA, kR);
+  clock_.Advance(minutes(50));
+  ASSERT_TRUE(writer_->Tick().ok());
+  for (const auto& r : kRegions) {  // keys rotated since the fixture registered them
+    auto ks = keys_->KeysBetween(r, At("2026-01-01T00:00:00Z"), At("2027-01-01T00:00:00Z"));
+    for (const auto& k : *ks) public_keys_.Add(r, PublicKey{k.fingerprint, k.public_der});
+  }
+  S3LikeReader reader(store_, "");
+  reader.archived.insert(boundary_digest);
+  ValidationReport r = ValidateWith(reader, std::nullopt, {kA}, {kR}, At("2026-11-26T22:00:00Z"));
+  EXPECT_TRUE(r.ok()) << ::testing::PrintToString(Findings(r));
+  EXPECT_EQ(r.files_archived, 1);
+  // A forged file in a minute inside the valid digest's period is still caught.
+  Put(delivery::LogFileKey("pfx", kOrg, kA, kR, At("2026-11-26T20:20:00Z"), "F0rGeD0123456789"), delivery::Gzip("{}"));
+  ValidationReport forged = ValidateWith(reader, std::nullopt, {kA}, {kR}, At("2026-11-26T22:00:00Z"));
+  EXPECT_EQ(Findings(forged), std::vector<std::string>{"log not_listed"});
 }
 
 TEST(VerdictTest, ExpiredAndArchivedAreNotFindings) {
