@@ -48,6 +48,7 @@ void PutStr(std::string& out, std::string_view s) {
 struct Reader {
   std::string_view in;
   bool ok = true;
+  // A little-endian integer of n <= 8 bytes.
   uint64_t Int(int n) {
     if (in.size() < static_cast<size_t>(n)) { ok = false; return 0; }
     uint64_t v = 0;
@@ -217,9 +218,10 @@ bool FindStorageClass(std::string_view rec, size_t* begin, size_t* len) {
     }
     r.in.remove_prefix(n);
   };
-  skip_str();       // etag
-  (void)r.Int(16);  // size, last_modified
-  skip_str();       // content_type
+  skip_str();      // etag
+  (void)r.Int(8);  // size
+  (void)r.Int(8);  // last_modified
+  skip_str();      // content_type
   uint64_t n = r.Int(4);
   if (!r.ok || r.in.size() < n) return false;
   *begin = rec.size() - r.in.size();
