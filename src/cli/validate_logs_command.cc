@@ -16,6 +16,7 @@
 #include "base/time.h"
 #include "catalog/db.h"
 #include "crypto/sealer.h"
+#include "s3/sse_s3.h"
 #include "objstore/local_object_store.h"
 #include "validate/aws_client.h"
 #include "validate/object_store_reader.h"
@@ -221,19 +222,15 @@ Result<std::unique_ptr<validate::StaticPublicKeys>> KeysFromCatalog(const std::s
 }
 
 // The server's SSE-S3 key, unsealed with the data directory's master key
-// as orgtraild does at start (LoadOrCreateSseS3Key in server/server.cc: same
-// file and sealing context), or "" when the directory has none (then SSE-S3
-// objects cannot be read directly).
+// as orgtraild does at start (s3/sse_s3.h), or "" when the directory has
+// none (then SSE-S3 objects cannot be read directly).
 Result<std::string> SseS3KeyFromDataDir(const std::string& data_dir) {
   Env& env = *Env::Default();
   const std::string master = data_dir + "/keys/master.key", path = data_dir + "/keys/sse-s3.key";
   // Never create a master key here: OpenOrCreate would on a missing file.
   if (!env.FileExists(master) || !env.FileExists(path)) return std::string();
   OT_ASSIGN_OR_RETURN(auto sealer, crypto::Sealer::OpenOrCreate(env, master));
-  OT_ASSIGN_OR_RETURN(std::string sealed, env.ReadFile(path));
-  OT_ASSIGN_OR_RETURN(std::string key, sealer->Unseal(sealed, "orgtrail:sse-s3-key"));
-  if (key.size() != 32) return Status::Internal(path + " does not hold a 32-byte key");
-  return key;
+  return s3::LoadSseS3Key(env, *sealer, path);
 }
 
 int RunValidate(const Args& a) {

@@ -12,16 +12,15 @@
 #include "s3/restore_state.h"
 #include "s3/s3_codec.h"
 #include "s3/s3_service.h"
+#include "s3/sse_s3.h"
 
 namespace orgtrail::s3 {
 
 namespace {
 
 // Object metadata attribute names (docs/formats/objects.md).
-constexpr char kAttrSse[] = "sse";
+// (sse, sse-data-key, sse-encrypted: s3/sse_s3.h)
 constexpr char kAttrKmsArn[] = "sse-kms-key-arn";
-constexpr char kAttrDataKey[] = "sse-data-key";
-constexpr char kAttrEncrypted[] = "sse-encrypted";
 constexpr char kAttrAcl[] = "acl";
 // The caller's SSE-KMS encryption context (x-amz-server-side-encryption-context), as
 // canonical JSON; bound into the data key together with aws:s3:arn.
@@ -60,10 +59,6 @@ const std::set<std::string>& StorageClasses() {
       "STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING",
       "GLACIER", "DEEP_ARCHIVE", "GLACIER_IR", "OUTPOSTS", "SNOW", "EXPRESS_ONEZONE"};
   return k;
-}
-
-std::string Aad(const std::string& bucket, const std::string& key, const std::string& version) {
-  return bucket + "/" + key + version;
 }
 
 std::string Quote(const std::string& etag) { return "\"" + etag + "\""; }
@@ -231,7 +226,7 @@ Result<S3Response> S3Service::PutObject(const auth::RequestContext& ctx, const S
 
   std::string sealed;
   std::string_view to_store = req.body;
-  std::string aad = Aad(b.name, req.key, version);
+  std::string aad = ObjectAad(b.name, req.key, version);
   if (sse == "aws:kms") {
     std::string extra;
     if (const std::string* h = Header(req, "x-amz-server-side-encryption-context")) {
@@ -251,7 +246,7 @@ Result<S3Response> S3Service::PutObject(const auth::RequestContext& ctx, const S
     if (!sse_s3_key_.empty()) {
       std::string object_key = RandomBytes(32);
       OT_ASSIGN_OR_RETURN(std::string wrapped,
-                          crypto::AesGcmSeal(sse_s3_key_, object_key, "sse-s3:" + aad));
+                          WrapSseS3DataKey(sse_s3_key_, object_key, aad));
       OT_ASSIGN_OR_RETURN(sealed, crypto::AesGcmSeal(object_key, req.body, aad));
       meta.attributes[kAttrDataKey] = wrapped;
       meta.attributes[kAttrEncrypted] = "1";
@@ -281,7 +276,7 @@ Status S3Service::OpenEnvelope(const auth::RequestContext& ctx, const std::strin
   auto blob = a.find(kAttrDataKey);
   auto sse = a.find(kAttrSse);
   if (blob == a.end() || sse == a.end()) return Status::Internal("object envelope is incomplete");
-  std::string aad = Aad(bucket, info.key, info.version_id);
+  std::string aad = ObjectAad(bucket, info.key, info.version_id);
   std::string data_key;
   if (sse->second == "aws:kms") {
     auto extra = a.find(kAttrSseContext);
@@ -291,7 +286,7 @@ Status S3Service::OpenEnvelope(const auth::RequestContext& ctx, const std::strin
     data_key = std::move(dk.plaintext);
   } else {
     if (sse_s3_key_.empty()) return Status::Internal("SSE-S3 object but no server key configured");
-    OT_ASSIGN_OR_RETURN(data_key, crypto::AesGcmOpen(sse_s3_key_, blob->second, "sse-s3:" + aad));
+    OT_ASSIGN_OR_RETURN(data_key, UnwrapSseS3DataKey(sse_s3_key_, blob->second, aad));
   }
   if (!crypto::AesGcmOpenInPlace(data_key, &bytes, aad).ok()) {
     return Status::Internal("object ciphertext failed authentication");

@@ -22,6 +22,7 @@
 #include "objstore/local_object_store.h"
 #include "org/organizations_service.h"
 #include "s3/s3_service.h"
+#include "s3/sse_s3.h"
 #include "cloudtrail/channel_ingest.h"
 #include "cloudtrail/channel_service.h"
 #include "cloudtrail/cloudtrail_service.h"
@@ -132,22 +133,6 @@ struct Server::Parts {
 
 namespace {
 
-// The server-wide SSE-S3 key: 32 random bytes sealed under the master key in
-// <data-dir>/keys/sse-s3.key, created on first start.
-Result<std::string> LoadOrCreateSseS3Key(Env& env, const crypto::Sealer& sealer,
-                                         const std::string& path) {
-  constexpr char kContext[] = "orgtrail:sse-s3-key";
-  if (env.FileExists(path)) {
-    OT_ASSIGN_OR_RETURN(std::string sealed, env.ReadFile(path));
-    OT_ASSIGN_OR_RETURN(std::string key, sealer.Unseal(sealed, kContext));
-    if (key.size() != 32) return Status::Internal(path + " does not hold a 32-byte key");
-    return key;
-  }
-  std::string key = RandomBytes(32);
-  OT_RETURN_IF_ERROR(env.WriteFileAtomic(path, sealer.Seal(key, kContext), 0600));
-  return key;
-}
-
 s3::S3Request ToS3Request(const api::S3Call& call) {
   s3::S3Request r;
   r.method = call.method;
@@ -209,7 +194,7 @@ Status Server::Start() {
   OT_ASSIGN_OR_RETURN(p->db, catalog::Db::Open(dir + "/catalog.db"));
   OT_ASSIGN_OR_RETURN(p->sealer, crypto::Sealer::OpenOrCreate(env, dir + "/keys/master.key"));
   OT_ASSIGN_OR_RETURN(std::string sse_s3_key,
-                      LoadOrCreateSseS3Key(env, *p->sealer, dir + "/keys/sse-s3.key"));
+                      s3::LoadOrCreateSseS3Key(env, *p->sealer, dir + "/keys/sse-s3.key"));
   p->identities = std::make_unique<iam::IdentityStore>(*p->db, *p->sealer, clock);
   OT_RETURN_IF_ERROR(p->identities->status());
   p->iam = std::make_unique<iam::IamService>(*p->identities, clock);

@@ -1,6 +1,7 @@
 #include "validate/object_store_reader.h"
 
 #include "crypto/aead.h"
+#include "s3/sse_s3.h"
 
 namespace orgtrail::validate {
 
@@ -61,9 +62,9 @@ Status ObjectStoreBucketReader::Get(const std::string& bucket, const std::string
   }
   if (metadata != nullptr) *metadata = data->info.meta.user_meta;
   const auto& attrs = data->info.meta.attributes;
-  if (auto enc = attrs.find("sse-encrypted"); enc != attrs.end() && enc->second == "1") {
-    auto sse = attrs.find("sse");
-    auto wrapped = attrs.find("sse-data-key");
+  if (auto enc = attrs.find(s3::kAttrEncrypted); enc != attrs.end() && enc->second == "1") {
+    auto sse = attrs.find(s3::kAttrSse);
+    auto wrapped = attrs.find(s3::kAttrDataKey);
     if (sse == attrs.end() || sse->second != "AES256" || wrapped == attrs.end() ||
         sse_s3_key_.empty()) {
       return Status::Error("EncryptedObject",
@@ -72,8 +73,8 @@ Status ObjectStoreBucketReader::Get(const std::string& bucket, const std::string
                                "SSE-S3 without the data directory's keys): validate through the "
                                "API instead");
     }
-    const std::string aad = bucket + "/" + key + data->info.version_id;
-    auto object_key = crypto::AesGcmOpen(sse_s3_key_, wrapped->second, "sse-s3:" + aad);
+    const std::string aad = s3::ObjectAad(bucket, key, data->info.version_id);
+    auto object_key = s3::UnwrapSseS3DataKey(sse_s3_key_, wrapped->second, aad);
     // A stored object that does not open is damage to the stored bytes,
     // not a missing file: it aborts the run like any read error.
     if (!object_key.ok()) {
