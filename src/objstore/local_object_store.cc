@@ -236,16 +236,38 @@ std::string_view ArgBlob(sqlite3_value* v) {
            : std::string_view();
 }
 
+// How many rows a range UPDATE's pick function may look at before the
+// caller splits the batch (ForEachKeyRange): shared by the batches below.
+struct ScanBudget {
+  int64_t max_scanned = 0;  // 0: no limit
+  int64_t scanned = 0;
+};
+
+// The batch argument of a pick function (argv[0], bound with
+// sqlite3_bind_pointer as `type`), with one more row counted against its
+// budget; null after setting the SQL error (`fn` names the function).
+template <typename Batch>
+Batch* PickBatch(sqlite3_context* ctx, sqlite3_value** argv, const char* type, const char* fn) {
+  auto* b = static_cast<Batch*>(sqlite3_value_pointer(argv[0], type));
+  if (!b) {
+    sqlite3_result_error(ctx, (std::string(fn) + ": no batch").c_str(), -1);
+    return nullptr;
+  }
+  if (b->max_scanned > 0 && ++b->scanned > b->max_scanned) {
+    sqlite3_result_error(ctx, (std::string(fn) + ": range too sparse").c_str(), -1);
+    return nullptr;
+  }
+  return b;
+}
+
 // One SetStorageClass statement's view of its batch: which versions to
 // change (encoded as PutStr(key) + PutStr(version_id)) and, filled in by
 // ot_class_pick, the versions it changed whose bytes must change area.
 constexpr char kClassBatchType[] = "orgtrail_class_batch";
-struct ClassBatch {
+struct ClassBatch : ScanBudget {
   std::unordered_set<std::string> wanted;
   std::string storage_class;
-  bool cold = false;        // IsColdStorageClass(storage_class)
-  int64_t max_scanned = 0;  // 0: no limit
-  int64_t scanned = 0;
+  bool cold = false;  // IsColdStorageClass(storage_class)
   std::string refs;  // PutStr(key) + PutStr(version_id) per queued move
   int64_t queued = 0;
   std::string probe;  // scratch
@@ -259,15 +281,8 @@ struct ClassBatch {
 // Errors when the range holds more than max_scanned rows (the caller then
 // splits the batch).
 void SqlClassPick(sqlite3_context* ctx, int, sqlite3_value** argv) {
-  auto* b = static_cast<ClassBatch*>(sqlite3_value_pointer(argv[0], kClassBatchType));
-  if (!b) {
-    sqlite3_result_error(ctx, "ot_class_pick: no batch", -1);
-    return;
-  }
-  if (b->max_scanned > 0 && ++b->scanned > b->max_scanned) {
-    sqlite3_result_error(ctx, "ot_class_pick: range too sparse", -1);
-    return;
-  }
+  auto* b = PickBatch<ClassBatch>(ctx, argv, kClassBatchType, "ot_class_pick");
+  if (!b) return;
   std::string_view key = ArgBlob(argv[1]), vid = ArgBlob(argv[2]);
   b->probe.clear();
   PutStr(b->probe, key);
@@ -949,25 +964,16 @@ namespace {
 
 // One MoveEntries index statement's entries, by VersionId.
 constexpr char kMoveBatchType[] = "orgtrail_move_batch";
-struct MoveBatch {
+struct MoveBatch : ScanBudget {
   std::unordered_map<std::string, LocalObjectStore::MoveEntry*> entries;
-  int64_t max_scanned = 0;  // 0: no limit
-  int64_t scanned = 0;
 };
 
 // SQL ot_move_pick(batch, key, version_id, file): 1 when the row is a
 // moved entry's and still names its old file; marks the entry applied when
 // the row names the old or the new file. Errors past max_scanned rows.
 void SqlMovePick(sqlite3_context* ctx, int, sqlite3_value** argv) {
-  auto* b = static_cast<MoveBatch*>(sqlite3_value_pointer(argv[0], kMoveBatchType));
-  if (!b) {
-    sqlite3_result_error(ctx, "ot_move_pick: no batch", -1);
-    return;
-  }
-  if (b->max_scanned > 0 && ++b->scanned > b->max_scanned) {
-    sqlite3_result_error(ctx, "ot_move_pick: range too sparse", -1);
-    return;
-  }
+  auto* b = PickBatch<MoveBatch>(ctx, argv, kMoveBatchType, "ot_move_pick");
+  if (!b) return;
   auto it = b->entries.find(VersionId(ArgBlob(argv[1]), ArgBlob(argv[2])));
   std::string_view file = ArgBlob(argv[3]);
   int pick = 0;
