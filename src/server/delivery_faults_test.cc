@@ -6,19 +6,17 @@
 // the bucket exactly once, and at the end, after a restart, every digest
 // chain and log file validates.
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <set>
-#include <sstream>
 #include <thread>
 
 #include "base/json.h"
 #include "delivery/log_file.h"
 #include "ingest/wal_fault_injection_env.h"
 #include "server/server.h"
+#include "server/server_testutil.h"
 #include "validate/aws_client.h"
 #include "validate/validator.h"
 
@@ -31,28 +29,10 @@ constexpr char kBucket[] = "fault-trail-logs";
 constexpr char kRegion[] = "us-east-1";
 const std::string kCloudTrail = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.";
 
-std::string MakeTempDir() {
-  std::string tmpl = (std::filesystem::temp_directory_path() / "orgtrail-faults-XXXXXX").string();
-  EXPECT_NE(mkdtemp(tmpl.data()), nullptr);
-  return tmpl;
-}
-
-std::string IniValue(const std::string& path, const std::string& name) {
-  std::ifstream f(path);
-  std::string line;
-  while (std::getline(f, line)) {
-    if (line.rfind(name, 0) == 0) {
-      std::string v = line.substr(line.find('=') + 1);
-      v.erase(0, v.find_first_not_of(' '));
-      return v;
-    }
-  }
-  return "";
-}
-
 class DeliveryFaultsTest : public ::testing::Test {
  protected:
-  DeliveryFaultsTest() : dir_(MakeTempDir()), env_(*ingest::PosixWalEnv::Default()) {}
+  DeliveryFaultsTest()
+      : dir_(testing::MakeTempDir("orgtrail-faults")), env_(*ingest::PosixWalEnv::Default()) {}
   ~DeliveryFaultsTest() override {
     server_.reset();
     std::filesystem::remove_all(dir_);
@@ -69,10 +49,8 @@ class DeliveryFaultsTest : public ::testing::Test {
     o.object_store_env = env;
     server_ = std::make_unique<Server>(o);
     ASSERT_TRUE(server_->Start().ok());
-    auth::SigningCredentials creds{IniValue(dir_ + "/aws/credentials", "aws_access_key_id"),
-                                   IniValue(dir_ + "/aws/credentials", "aws_secret_access_key"),
-                                   ""};
-    auto client = validate::AwsClient::Create(server_->endpoint_url(), creds);
+    auto client = validate::AwsClient::Create(server_->endpoint_url(),
+                                              testing::BootstrapCredentials(dir_));
     ASSERT_TRUE(client.ok()) << client.status().ToString();
     client_ = std::move(*client);
     reader_ = std::make_unique<validate::S3BucketReader>(*client_, kRegion);

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "auth/sigv4.h"
+#include "server/server_testutil.h"
 
 namespace orgtrail::server {
 namespace {
@@ -20,12 +21,10 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
-std::string TempDir() {
-  std::string tmpl = (std::filesystem::temp_directory_path() / "orgtrail-server-XXXXXX").string();
-  char* d = mkdtemp(tmpl.data());
-  EXPECT_NE(d, nullptr);
-  return tmpl;
-}
+using testing::BootstrapCredentials;
+using testing::ReadAll;
+
+std::string TempDir() { return testing::MakeTempDir("orgtrail-server"); }
 
 http::response<http::string_body> Send(uint16_t port, http::request<http::string_body> req) {
   asio::io_context ioc;
@@ -39,27 +38,6 @@ http::response<http::string_body> Send(uint16_t port, http::request<http::string
   return res;
 }
 
-std::string ReadAll(const std::string& path) {
-  std::ifstream f(path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
-// Value of `name = value` in an ini file.
-std::string IniValue(const std::string& text, const std::string& name) {
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(name, 0) == 0) {
-      auto eq = line.find('=');
-      std::string v = line.substr(eq + 1);
-      v.erase(0, v.find_first_not_of(' '));
-      return v;
-    }
-  }
-  return "";
-}
 
 TEST(ServerTest, ParsesListen) {
   std::string h;
@@ -102,9 +80,7 @@ TEST(ServerTest, StartsServesHealthAndBootstrapIsIdempotent) {
     EXPECT_EQ(res.body(), "{\"status\":\"ok\"}");
 
     // A signed call with the bootstrap credentials reaches STS.
-    std::string creds = ReadAll(dir + "/aws/credentials");
-    auth::SigningCredentials sc{IniValue(creds, "aws_access_key_id"),
-                                IniValue(creds, "aws_secret_access_key"), ""};
+    auth::SigningCredentials sc = BootstrapCredentials(dir);
     ASSERT_FALSE(sc.access_key_id.empty());
     std::string host = "127.0.0.1:" + std::to_string(s.port());
     std::string body = "Action=GetCallerIdentity&Version=2011-06-15";
