@@ -446,13 +446,11 @@ HttpResponse Router::HandleRestJson(const HttpRequest& req, const Route& route, 
     if (it != query.end()) params[name] = it->second;
   }
   rec.request_parameters = std::move(params);
-  if (!rest_json_ && !rest_json_deferred_)
+  if (!rest_json_)
     return fail(Status::Error("UnsupportedOperationException",
                               route.operation + " is not implemented by orgtrail yet"));
   RestJsonCommit later;
-  Result<Json> out = rest_json_deferred_
-                         ? rest_json_deferred_(rec.context, route.operation, query, req.body, &later)
-                         : rest_json_(rec.context, route.operation, query, req.body);
+  Result<Json> out = rest_json_(rec.context, route.operation, query, req.body, &later);
   if (!out.ok()) return fail(out.status());
   HttpResponse resp = JsonSuccess(*out, rec.context.request_id);
   resp.SetHeader("Content-Type", "application/json");

@@ -51,19 +51,16 @@ struct Route {
   const HttpHandler* internal = nullptr;  // kInternal: the handler of the path
 };
 
-// A REST-JSON operation (CloudTrail Data's PutAuditEvents): the decoded
-// query-string parameters (the last of repeated names wins) and the raw body.
-using RestJsonHandler = std::function<Result<Json>(
-    const auth::RequestContext&, const std::string& operation, const auth::QueryParams& query,
-    std::string_view body)>;
 // The durable step of a REST-JSON call, left to run after its handler
 // returned (PutAuditEvents: the write-ahead log append of its events): calls
 // `done` exactly once, possibly on another thread, with OK (answer what the
 // handler returned) or the error to answer instead. HandleAsync answers from
 // `done` without a waiting thread; Handle waits for it.
 using RestJsonCommit = std::function<void(std::function<void(Status)> done)>;
-// A RestJsonHandler that may leave such a step in *commit (never null).
-using RestJsonDeferredHandler = std::function<Result<Json>(
+// A REST-JSON operation (CloudTrail Data's PutAuditEvents): the decoded
+// query-string parameters (the last of repeated names wins) and the raw body;
+// it may leave a durable step in *commit (never null; empty: none).
+using RestJsonHandler = std::function<Result<Json>(
     const auth::RequestContext&, const std::string& operation, const auth::QueryParams& query,
     std::string_view body, RestJsonCommit* commit)>;
 
@@ -83,10 +80,6 @@ class Router {
   void SetS3Handler(S3Handler handler) { s3_ = std::move(handler); }
   // Unset: REST-JSON calls answer UnsupportedOperationException.
   void SetRestJsonHandler(RestJsonHandler handler) { rest_json_ = std::move(handler); }
-  // Replaces the handler above when set.
-  void SetRestJsonDeferredHandler(RestJsonDeferredHandler handler) {
-    rest_json_deferred_ = std::move(handler);
-  }
   // Not owned; may be null. Must outlive the router.
   void SetObserver(CallObserver* observer) { observer_ = observer; }
   // Answers `path` (exactly, e.g. "/_orgtrail/clock/advance"; must start
@@ -137,7 +130,6 @@ class Router {
   std::vector<QueryService> query_;
   S3Handler s3_;
   RestJsonHandler rest_json_;
-  RestJsonDeferredHandler rest_json_deferred_;
   CallObserver* observer_ = nullptr;
   std::vector<std::pair<std::string, HttpHandler>> internal_;
 };

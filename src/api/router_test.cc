@@ -402,7 +402,7 @@ TEST_F(RouterTest, PutAuditEventsAnswersRestJsonError) {
 TEST_F(RouterTest, DeferredRestJsonAnswersFromItsCommit) {
   std::function<void(Status)> pending;
   int handled = 0;
-  router_.SetRestJsonDeferredHandler(
+  router_.SetRestJsonHandler(
       [&](const auth::RequestContext&, const std::string& op, const auth::QueryParams& q,
           std::string_view, RestJsonCommit* commit) -> Result<Json> {
         ++handled;
@@ -447,7 +447,7 @@ TEST_F(RouterTest, DeferredRestJsonAnswersFromItsCommit) {
   EXPECT_EQ(answer->Header("X-Amzn-ErrorType"), "ChannelNotFound");
 
   // Handle runs the commit and waits for it (here `done` is called at once).
-  router_.SetRestJsonDeferredHandler(
+  router_.SetRestJsonHandler(
       [](const auth::RequestContext&, const std::string&, const auth::QueryParams&,
          std::string_view, RestJsonCommit* commit) -> Result<Json> {
         *commit = [](std::function<void(Status)> done) {

@@ -286,7 +286,7 @@ Status Server::Start() {
   cloudtrail::AuditEventIngester* audit_events = p->audit_events.get();
   // Deferred: the call's events are appended after the handler and the
   // call answered from their fsync (group commit), as the recorder does.
-  p->router->SetRestJsonDeferredHandler(
+  p->router->SetRestJsonHandler(
       [audit_events](const auth::RequestContext& ctx, const std::string& op,
                      const auth::QueryParams& query, std::string_view body,
                      api::RestJsonCommit* commit) -> Result<Json> {
