@@ -195,14 +195,7 @@ void Deliverer::TickImpl(bool attempt) {
     std::lock_guard<std::mutex> lock(mu_);
     now = clock_.Now();
     DrainAndRoute(now);
-    for (auto it = batches_.begin(); it != batches_.end();) {
-      if (now - it->second.opened >= options_.delivery_interval &&
-          Seal(it->first, it->second, now).ok()) {
-        it = batches_.erase(it);
-      } else {
-        ++it;  // not due, or could not be committed: retried next tick
-      }
-    }
+    (void)SealBatches(now, /*all=*/false);  // one not committed is retried next tick
   }
   if (attempt) (void)AttemptPending(now, /*ignore_backoff=*/false);
   std::lock_guard<std::mutex> lock(mu_);
@@ -216,15 +209,7 @@ Status Deliverer::Flush() {
     std::lock_guard<std::mutex> lock(mu_);
     now = clock_.Now();
     DrainAndRoute(now);
-    for (auto it = batches_.begin(); it != batches_.end();) {
-      Status s = Seal(it->first, it->second, now);
-      if (s.ok()) {
-        it = batches_.erase(it);
-      } else {
-        if (first.ok()) first = s;
-        ++it;
-      }
-    }
+    first = SealBatches(now, /*all=*/true);
   }
   Status attempted = AttemptPending(now, /*ignore_backoff=*/true);
   if (first.ok()) first = attempted;
@@ -243,6 +228,24 @@ Deliverer::Stats Deliverer::stats() const {
   s.delivered_records = write_stats_.delivered_records;
   s.failed_attempts = write_stats_.failed_attempts;
   return s;
+}
+
+Status Deliverer::SealBatches(TimePoint now, bool all) {
+  Status first;
+  for (auto it = batches_.begin(); it != batches_.end();) {
+    if (!all && now - it->second.opened < options_.delivery_interval) {
+      ++it;  // not due
+      continue;
+    }
+    Status s = Seal(it->first, it->second, now);
+    if (s.ok()) {
+      it = batches_.erase(it);
+    } else {
+      if (first.ok()) first = s;
+      ++it;
+    }
+  }
+  return first;
 }
 
 void Deliverer::AddPending(PendingFile f) {

@@ -187,6 +187,9 @@ class Deliverer {
   void TickImpl(bool attempt);
   void AddPending(PendingFile f);     // requires mu_ (takes pending_mu_)
   void DrainAndRoute(TimePoint now);  // requires mu_
+  // Seals every batch (all) or those a delivery interval old; a batch that
+  // could not be committed stays. Returns the first failure.
+  Status SealBatches(TimePoint now, bool all);  // requires mu_
   // Turns the batch into a pending file (committed to the catalog first when
   // there is one) and empties it; on failure the batch is left as it was.
   Status Seal(const BatchKey& key, Batch& batch, TimePoint now);             // requires mu_
