@@ -201,7 +201,10 @@ struct AwsClient::Connection {
 };
 
 AwsClient::AwsClient(std::string host, std::string port, auth::SigningCredentials c)
-    : host_(std::move(host)), port_(std::move(port)), credentials_(std::move(c)) {}
+    : host_(std::move(host)), port_(std::move(port)), credentials_(std::move(c)) {
+  host_header_ = host_.find(':') != std::string::npos ? "[" + host_ + "]" : host_;
+  if (port_ != "80") host_header_ += ":" + port_;
+}
 
 AwsClient::~AwsClient() = default;
 
@@ -223,10 +226,8 @@ Result<std::unique_ptr<AwsClient::Connection>> AwsClient::Acquire(bool* reused) 
   if (ec) return Status::Error("EndpointConnectionError", "cannot resolve " + host_ + ": " + ec.message());
   c->stream.connect(endpoints, ec);
   if (ec) {
-    std::string host_header = host_.find(':') != std::string::npos ? "[" + host_ + "]" : host_;
-    if (port_ != "80") host_header += ":" + port_;
     return Status::Error("EndpointConnectionError",
-                         "Could not connect to the endpoint URL http://" + host_header + ": " +
+                         "Could not connect to the endpoint URL http://" + host_header_ + ": " +
                              ec.message());
   }
   // Small requests and replies: do not wait for Nagle.
@@ -244,9 +245,7 @@ Result<HttpReply> AwsClient::Send(const std::string& service, const std::string&
                                   std::map<std::string, std::string> headers,
                                   const std::string& body, bool is_s3) const {
   auth::HeaderList signed_headers;
-  std::string host_header = host_.find(':') != std::string::npos ? "[" + host_ + "]" : host_;
-  if (port_ != "80") host_header += ":" + port_;
-  signed_headers.emplace_back("host", host_header);
+  signed_headers.emplace_back("host", host_header_);
   for (auto& [k, v] : headers) signed_headers.emplace_back(k, v);
   auth::SignOptions so;
   so.region = region;

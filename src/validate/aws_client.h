@@ -89,6 +89,7 @@ class AwsClient {
   void Release(std::unique_ptr<Connection> c) const;
 
   std::string host_, port_;
+  std::string host_header_;  // host[:port] as sent in Host ([v6] bracketed)
   auth::SigningCredentials credentials_;
   mutable std::mutex pool_mu_;
   mutable std::vector<std::unique_ptr<Connection>> idle_;
