@@ -230,10 +230,26 @@ Deliverer::Stats Deliverer::stats() const {
   return s;
 }
 
+Duration Deliverer::SealLead() const {
+  if (!options_.seal_ahead) return Duration::zero();
+  const Duration cost = std::chrono::nanoseconds(delivery_cost_ns_.load(std::memory_order_relaxed));
+  return std::min<Duration>(cost + options_.poll_interval, options_.delivery_interval / 2);
+}
+
+void Deliverer::NoteDeliveryCost(Duration cost) {
+  const int64_t sample = std::chrono::duration_cast<std::chrono::nanoseconds>(cost).count();
+  int64_t old = delivery_cost_ns_.load(std::memory_order_relaxed);
+  // Rises at once (a slow write now is likely slow again next), falls by an
+  // eighth of the difference per file (one fast file says little).
+  const int64_t next = sample >= old ? sample : old - (old - sample) / 8;
+  delivery_cost_ns_.store(next, std::memory_order_relaxed);
+}
+
 Status Deliverer::SealBatches(TimePoint now, bool all) {
   Status first;
+  const Duration due_age = options_.delivery_interval - SealLead();
   for (auto it = batches_.begin(); it != batches_.end();) {
-    if (!all && now - it->second.opened < options_.delivery_interval) {
+    if (!all && now - it->second.opened < due_age) {
       ++it;  // not due
       continue;
     }
@@ -340,6 +356,7 @@ Status Deliverer::Seal(const BatchKey& key, Batch& batch, TimePoint now) {
   f.records = records.size();
   f.min_seq = batch.min_seq;
   f.next_attempt = now;
+  f.sealed_at = now;
   if (options_.db != nullptr) {
     Status s = Persist(key, batch.max_seq, f);
     if (!s.ok()) {
@@ -417,7 +434,12 @@ Status Deliverer::Attempt(PendingFile& f, TimePoint now) {
     s = options_.db->Exec("DELETE FROM dl_pending_files WHERE id = ?1", {f.row_id}).status();
     if (!s.ok()) spdlog::warn("delivery: cannot remove delivered file {}: {}", f.key, s.ToString());
   }
-  if (s.ok()) return s;
+  if (s.ok()) {
+    // Retries wait out a backoff, and files reloaded after a restart were
+    // sealed before it: only first attempts of this run measure the path.
+    if (f.attempts == 1 && f.sealed_at != TimePoint{}) NoteDeliveryCost(clock_.Now() - f.sealed_at);
+    return s;
+  }
   {
     std::lock_guard<std::mutex> pl(pending_mu_);
     ++write_stats_.failed_attempts;

@@ -97,6 +97,14 @@ class Deliverer {
     // a crash are skipped by the per-key marks, so a later checkpoint costs
     // only a longer replay.
     Duration min_tick_spacing = Duration::zero();
+    // Seal a batch early enough that its first event is delivered within
+    // `delivery_interval`, not one interval plus the time sealing and
+    // writing take: the batch is due at interval - lead, where lead is the
+    // recent cost from a seal's tick to its file written (fast to rise,
+    // slow to fall) plus `poll_interval` (how late a tick can come), at most
+    // half the interval. Off: due at exactly the interval (tests that step
+    // a SimulatedClock rely on that).
+    bool seal_ahead = false;
     // Optional: see DeliveredHook.
     DeliveredHook on_delivered;
     // Optional (not owned): where sealed files and marks are kept until
@@ -178,6 +186,7 @@ class Deliverer {
     int attempts = 0;
     TimePoint next_attempt{};
     Duration backoff{};
+    TimePoint sealed_at{};  // the tick that sealed it (for seal_ahead)
   };
 
   void Run();        // the sealer thread
@@ -198,6 +207,10 @@ class Deliverer {
   // does not wait for sealing, nor sealing for a write.
   Status Attempt(PendingFile& file, TimePoint now);           // requires attempt_mu_
   Status AttemptPending(TimePoint now, bool ignore_backoff);  // takes attempt_mu_
+  // How long before its interval a batch is sealed (Options::seal_ahead).
+  Duration SealLead() const;
+  // A file's first attempt succeeded `cost` after the tick that sealed it.
+  void NoteDeliveryCost(Duration cost);
   void AdvanceCheckpoint();                                   // requires mu_
 
   // Constant after construction.
@@ -225,6 +238,8 @@ class Deliverer {
   uint64_t last_drained_seq_ = 0;              // guarded by mu_
 
   std::atomic<bool> stop_{false};
+  // Recent seal-to-written time in nanoseconds (see SealLead).
+  std::atomic<int64_t> delivery_cost_ns_{0};
   std::mutex thread_mu_;
   std::thread thread_;         // guarded by thread_mu_
   std::thread writer_thread_;  // guarded by thread_mu_

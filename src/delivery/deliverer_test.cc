@@ -401,6 +401,71 @@ TEST_F(DelivererTest, SealingGoesOnWhileAWriteHangs) {
   EXPECT_EQ(d.stats().delivered_records, 2u);
 }
 
+// A writer whose every put takes `cost` of the (simulated) clock.
+class SlowClockWriter : public LogWriter {
+ public:
+  SlowClockWriter(FakeWriter& inner, SimulatedClock& clock, Duration cost)
+      : inner_(inner), clock_(clock), cost_(cost) {}
+  Status PutLogObject(const TrailTarget& trail, const std::string& key,
+                      std::string gzip_bytes) override {
+    clock_.Advance(cost_);
+    return inner_.PutLogObject(trail, key, std::move(gzip_bytes));
+  }
+
+ private:
+  FakeWriter& inner_;
+  SimulatedClock& clock_;
+  Duration cost_;
+};
+
+// With seal_ahead, a batch is sealed early by what the last files took from
+// their sealing tick to written, plus one poll interval, so that its first
+// event is still delivered within the interval; at most half the interval.
+TEST_F(DelivererTest, SealAheadSealsEarlyByTheRecentDeliveryCost) {
+  for (bool ahead : {false, true}) {
+    SCOPED_TRACE(ahead ? "seal_ahead" : "at the interval");
+    FakeWriter inner;
+    SlowClockWriter slow(inner, clock_, seconds(30));
+    options_.seal_ahead = ahead;
+    options_.poll_interval = seconds(1);
+    Deliverer d(queue_, dir_, slow, clock_, options_);
+    Append({Ev(kDev, "us-east-1", clock_.Now(), 1)});
+    d.Tick();
+    clock_.Advance(minutes(5));
+    d.Tick();  // the first file: written 30 s after its tick
+    ASSERT_EQ(inner.calls.size(), 1u);
+    Append({Ev(kDev, "us-east-1", clock_.Now(), 2)});
+    d.Tick();  // opened now
+    clock_.Advance(minutes(5) - seconds(32));
+    d.Tick();
+    EXPECT_EQ(inner.calls.size(), 1u);  // 31 s is the lead: not yet
+    clock_.Advance(seconds(1));
+    d.Tick();
+    EXPECT_EQ(inner.calls.size(), ahead ? 2u : 1u);
+    clock_.Advance(seconds(31));
+    d.Tick();
+    EXPECT_EQ(inner.calls.size(), 2u);
+  }
+  // A write slower than the interval: the lead stops at half of it.
+  FakeWriter inner;
+  SlowClockWriter slow(inner, clock_, minutes(20));
+  options_.seal_ahead = true;
+  Deliverer d(queue_, dir_, slow, clock_, options_);
+  Append({Ev(kDev, "us-east-1", clock_.Now(), 3)});
+  d.Tick();
+  clock_.Advance(minutes(5));
+  d.Tick();
+  ASSERT_EQ(inner.calls.size(), 1u);
+  Append({Ev(kDev, "us-east-1", clock_.Now(), 4)});
+  d.Tick();
+  clock_.Advance(minutes(2) + seconds(29));
+  d.Tick();
+  EXPECT_EQ(inner.calls.size(), 1u);
+  clock_.Advance(seconds(1));
+  d.Tick();
+  EXPECT_EQ(inner.calls.size(), 2u);
+}
+
 TEST_F(DelivererTest, UnroutedEventsAreNotBatched) {
   dir_.trails[0].logging = false;
   Deliverer d(queue_, dir_, writer_, clock_, options_);

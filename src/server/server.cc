@@ -271,6 +271,7 @@ Status Server::Start() {
   // instead of one per few events; adds at most that to delivery latency.
   dopt.min_tick_spacing = std::min<Duration>(std::chrono::milliseconds(50),
                                              options_.delivery_interval / 20);
+  dopt.seal_ahead = true;  // every event delivered within the interval
   p->deliverer = std::make_unique<delivery::Deliverer>(*p->events, *p->trail_directory,
                                                        *p->log_writer, clock, dopt);
   p->digests->SetBeforeFinalDigests([d = p->deliverer.get()] {
