@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake ccache pkg-config git
   libboost1.74-dev libssl-dev libsimdjson-dev nlohmann-json3-dev
-  libdeflate-dev libjemalloc-dev zlib1g-dev libsqlite3-dev sqlite3 libyaml-dev libpugixml-dev
+  libdeflate-dev libisal-dev libjemalloc-dev zlib1g-dev libsqlite3-dev sqlite3 libyaml-dev libpugixml-dev
   libcli11-dev libfmt-dev libspdlog-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   python3 curl procps awscli

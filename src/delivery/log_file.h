@@ -20,15 +20,18 @@ inline constexpr size_t kLogFileOverhead = sizeof("{\"Records\":[]}") - 1;
 // {"Records":[...]}: records in the given order, bytes untouched.
 std::string BuildLogFile(const std::vector<const ingest::Event*>& events);
 
-// The gzip level of delivered log files unless configured
-// (--delivery-gzip-level). Any level makes a valid CloudTrail file; on the
-// real samples (docs/benchmarks.md "PutAuditEvents") libdeflate level 1
-// costs less than half the CPU of level 6 per event for ~10 % larger
-// files, and gzip is delivery's largest cost per event.
-inline constexpr int kDeliveryGzipLevel = 1;
+// Gzip levels: 1-12 are libdeflate's; kGzipFastest (0) is ISA-L's igzip at
+// its level 1 (AVX-512/AVX2 deflate): on the real samples
+// (docs/benchmarks.md "PutAuditEvents") about a third of libdeflate level
+// 1's CPU for files ~8 % larger. Any of them makes a valid CloudTrail file.
+inline constexpr int kGzipFastest = 0;
 
-// One gzip member holding all of `bytes` (libdeflate, whole buffer; `level`
-// 1-12, clamped).
+// The gzip level of delivered log files unless configured
+// (--delivery-gzip-level): gzip is delivery's largest cost per event.
+inline constexpr int kDeliveryGzipLevel = kGzipFastest;
+
+// One gzip member holding all of `bytes` (whole buffer; `level` as above,
+// clamped to 0-12).
 std::string Gzip(std::string_view bytes, int level = 6);
 
 // Inflates a single-member gzip. Fails (InvalidLogFile) on corrupt input,

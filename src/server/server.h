@@ -47,8 +47,8 @@ struct Options {
   // PutAuditEvents call limits (AWS's by default; raise for bulk sources).
   size_t audit_events_max_per_call = 100;
   uint64_t audit_events_max_body = 1 << 20;
-  // Log files' gzip level (--delivery-gzip-level, 1-12); 0 = the default
-  // (delivery/log_file.h kDeliveryGzipLevel).
+  // Log files' gzip level (--delivery-gzip-level): 0 = the default, ISA-L
+  // igzip; 1-12 = libdeflate (delivery/log_file.h kGzipFastest).
   int delivery_gzip_level = 0;
 };
 
