@@ -11,7 +11,8 @@ namespace orgtrail {
 
 // Fills `n` bytes from the kernel CSPRNG; aborts if the kernel refuses.
 std::string RandomBytes(size_t n);
-// xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx
+// xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx (random v4; its bytes come from a per-thread
+// buffer of getrandom output, refilled 4 KB at a time and after a fork)
 std::string NewUuid();
 std::string NewAccountId();                                 // 12 digits, no leading zero
 std::string NewOrganizationId();                            // o-[a-z0-9]{10}
