@@ -66,7 +66,51 @@ TimePoint FromUnixSeconds(double seconds) {
       std::chrono::duration<double>(seconds)));
 }
 
-std::string FormatIso8601(TimePoint t) { return Format(t, "%Y-%m-%dT%H:%M:%SZ"); }
+std::string FormatIso8601(TimePoint t) {
+  // By hand rather than gmtime_r + strftime (twice per PutAuditEvents event):
+  // the same digits, from the days-to-civil-date arithmetic. Seconds are
+  // truncated toward zero, as to_time_t does. TimePoint's 64-bit nanoseconds
+  // only reach years 1677-2262, so every year has four digits; anything else
+  // is left to strftime.
+  const int64_t secs =
+      std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+  int64_t days = secs / 86400, rem = secs % 86400;
+  if (rem < 0) {
+    rem += 86400;
+    --days;
+  }
+  // Civil date of `days` since 1970-01-01 (proleptic Gregorian; eras of 400
+  // years start on March 1st so that the leap day ends each one).
+  const int64_t z = days + 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const int64_t doe = z - era * 146097;  // [0, 146096]
+  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;  // [0, 399]
+  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);  // [0, 365]
+  const int64_t mp = (5 * doy + 2) / 153;  // [0, 11]
+  const int64_t d = doy - (153 * mp + 2) / 5 + 1;  // [1, 31]
+  const int64_t m = mp < 10 ? mp + 3 : mp - 9;  // [1, 12]
+  const int64_t y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+  if (y < 0 || y > 9999) return Format(t, "%Y-%m-%dT%H:%M:%SZ");
+  char buf[20];
+  auto two = [&](size_t at, int64_t v) {
+    buf[at] = static_cast<char>('0' + v / 10);
+    buf[at + 1] = static_cast<char>('0' + v % 10);
+  };
+  two(0, y / 100);
+  two(2, y % 100);
+  buf[4] = '-';
+  two(5, m);
+  buf[7] = '-';
+  two(8, d);
+  buf[10] = 'T';
+  two(11, rem / 3600);
+  buf[13] = ':';
+  two(14, rem / 60 % 60);
+  buf[16] = ':';
+  two(17, rem % 60);
+  buf[19] = 'Z';
+  return std::string(buf, 20);
+}
 std::string FormatIso8601Millis(TimePoint t) {
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count() % 1000;
   char buf[8];

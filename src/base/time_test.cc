@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <ctime>
+#include <vector>
+
 namespace orgtrail {
 namespace {
 
@@ -11,6 +14,38 @@ TEST(TimeTest, FormatsMatchAwsShapes) {
   EXPECT_EQ(FormatIso8601Millis(t), "2026-11-26T15:01:31.000Z");
   EXPECT_EQ(FormatAmzDate(t), "20261126T150131Z");
   EXPECT_EQ(FormatRfc1123(t), "Thu, 26 Nov 2026 15:01:31 GMT");
+}
+
+// FormatIso8601 computes its digits by hand; gmtime_r + strftime (what it
+// replaced) is the reference over TimePoint's whole range: its ends, both
+// sides of the epoch (seconds truncated toward zero, as to_time_t does),
+// leap days and century years, and random points.
+TEST(TimeTest, FormatIso8601MatchesStrftime) {
+  auto reference = [](TimePoint t) {
+    std::time_t tt = std::chrono::system_clock::to_time_t(t);
+    std::tm tm{};
+    gmtime_r(&tt, &tm);
+    char buf[64];
+    return std::string(buf, std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm));
+  };
+  using std::chrono::nanoseconds;
+  std::vector<TimePoint> points = {TimePoint::min(), TimePoint::max(), TimePoint()};
+  for (int64_t ns : {int64_t{-1}, int64_t{1}, int64_t{-999'999'999}, int64_t{-1'000'000'000},
+                     int64_t{-1'000'000'001}, int64_t{86'399'999'999'999}})
+    points.push_back(TimePoint(nanoseconds(ns)));
+  for (const char* day : {"2000-02-29T23:59:59Z", "2000-03-01T00:00:00Z", "2100-02-28T12:00:00Z",
+                          "2100-03-01T00:00:00Z", "1970-01-01T00:00:00Z", "2024-12-31T23:59:59Z",
+                          "2261-12-31T23:59:59Z"})
+    points.push_back(*ParseIso8601(day));
+  uint64_t x = 0x9E3779B97F4A7C15ULL;
+  for (int i = 0; i < 200000; ++i) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    points.push_back(TimePoint(nanoseconds(static_cast<int64_t>(x))));
+  }
+  for (TimePoint t : points)
+    ASSERT_EQ(FormatIso8601(t), reference(t)) << t.time_since_epoch().count();
 }
 
 TEST(TimeTest, ParsersRoundTripAndReject) {
