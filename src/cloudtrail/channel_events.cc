@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstring>
 #include <optional>
 #include <vector>
 
@@ -65,9 +66,17 @@ constexpr FieldRule kEventDataFields[] = {
 
 const FieldRule* FindRule(std::string_view name) {
   for (const FieldRule& r : kEventDataFields) {
-    if (name == r.name) return &r;
+    // The first byte first: a whole comparison costs a strlen.
+    if (!name.empty() && name[0] == r.name[0] && name == r.name) return &r;
   }
   return nullptr;
+}
+
+// The index of a field in kEventDataFields (at compile time).
+consteval size_t RuleIndex(std::string_view name) {
+  for (size_t i = 0; i < std::size(kEventDataFields); ++i)
+    if (name == kEventDataFields[i].name) return i;
+  return std::size(kEventDataFields);
 }
 
 std::string Field(std::string_view parent, std::string_view name) {
@@ -272,38 +281,133 @@ bool IsPlainInteger(std::string_view t) {
   return ec == std::errc() && p == end;
 }
 
-bool WriteCanonical(od::value v, int depth, std::string& out);
+// One member of an object the fast path reads: its key, where the canonical
+// JSON of its value lies in Scratch::text, and its kind.
+struct Member {
+  std::string_view key;  // unescaped
+  size_t begin = 0;      // the value's canonical text: Scratch::text[begin, end)
+  size_t end = 0;
+  std::string_view str;  // the unescaped string, for string values
+  bool is_string = false;
+  bool is_object = false;
+  bool is_null = false;
+};
+
+// The fast path's buffers, one set per thread, reused from one event to the
+// next: a conversion then allocates little more than the record it returns
+// (at bulk rates malloc/free was a good part of the cost). Views in the
+// members point into `input`, `text` and the parser's string buffer, so they
+// are good until the thread's next conversion.
+struct Scratch {
+  od::parser parser;
+  std::string input;                   // eventData, then SIMDJSON_PADDING zero bytes
+  std::string text;                    // canonical text of every member's value
+  std::vector<Member> members;         // eventData's members, in order
+  std::vector<Member> identity;        // the members of eventData's userIdentity object
+  std::vector<std::string_view> keys;  // keys of the objects being written (duplicates)
+};
+
+// Buffers grown past this by a large event are let go afterwards.
+constexpr size_t kScratchKeepBytes = 1 << 20;
+
+std::string_view Text(const Scratch& sc, const Member& m) {
+  return std::string_view(sc.text).substr(m.begin, m.end - m.begin);
+}
+
+bool IsJsonSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+// A member's key, unescaped; `plain` when it holds no escape, so that it
+// is its own canonical text. The raw key is read in place (it ends at the
+// first quote when no backslash comes before it; stage 1 has checked that
+// every string is closed and holds no raw control character).
+bool ReadKey(simdjson::simdjson_result<od::field>& field, std::string_view& key, bool& plain) {
+  od::raw_json_string raw_key;
+  if (field.key().get(raw_key)) return false;
+  const char* raw = raw_key.raw();
+  const char* p = raw;
+  while (*p != '"' && *p != '\\') ++p;
+  plain = *p == '"';
+  if (plain) {
+    key = std::string_view(raw, static_cast<size_t>(p - raw));
+    return true;
+  }
+  return !field.unescaped_key().get(key);
+}
+
+void AppendKeyText(std::string_view key, bool plain, std::string& out) {
+  if (!plain) return AppendJsonString(key, out);
+  out.push_back('"');
+  out.append(key);
+  out.push_back('"');
+}
+
+// A string value, written canonically; `s` is its unescaped text. A string
+// with no backslash is already what nlohmann would write (eventData passed
+// the UTF-8 check before the fast path, and simdjson's stage 1 refuses raw
+// control characters), so its bytes are copied as they stand, without the
+// unescape and re-escape that cost most of the fast path's time.
+bool WriteString(od::value v, std::string& out, std::string_view& s) {
+  std::string_view raw = v.raw_json_token();  // may end with whitespace
+  while (raw.size() > 2 && IsJsonSpace(raw.back())) raw.remove_suffix(1);
+  if (raw.size() >= 2 && raw.front() == '"' && raw.back() == '"' &&
+      std::memchr(raw.data() + 1, '\\', raw.size() - 2) == nullptr) {
+    s = raw.substr(1, raw.size() - 2);
+    out.append(raw);
+    return true;
+  }
+  if (!GetPlainString(v, s)) return false;
+  AppendJsonString(s, out);
+  return true;
+}
+
+bool WriteCanonical(od::value v, int depth, std::string& out, Scratch& sc);
+bool WriteMember(od::value v, int depth, std::string& out, Scratch& sc, Member& m,
+                 std::vector<Member>* direct);
 
 // Members of one object (keys unescaped; `depth` counts the object itself);
-// a repeated key sends the event the slow way. Objects in records are small, so a linear scan is cheapest.
-bool WriteObject(od::object obj, int depth, std::string& out) {
+// a repeated key sends the event the slow way (nlohmann keeps one). Objects
+// in records are small, so a linear scan is cheapest. With `direct`, each
+// member is also noted there (userIdentity, read once for both the record
+// and its own checks).
+bool WriteObject(od::object obj, int depth, std::string& out, Scratch& sc,
+                 std::vector<Member>* direct) {
   out.push_back('{');
-  std::vector<std::string_view> keys;
+  const size_t first_key = sc.keys.size();
   for (auto field : obj) {
     std::string_view key;
+    bool plain;
     od::value fv;
-    if (field.unescaped_key().get(key) || field.value().get(fv)) return false;
-    if (std::find(keys.begin(), keys.end(), key) != keys.end()) return false;
+    if (!ReadKey(field, key, plain) || field.value().get(fv)) return false;
+    for (size_t k = first_key; k < sc.keys.size(); ++k)
+      if (sc.keys[k] == key) return false;
     if (key.find('\xED') != std::string_view::npos) return false;
-    keys.push_back(key);
-    if (keys.size() > 1) out.push_back(',');
-    AppendJsonString(key, out);
+    sc.keys.push_back(key);
+    if (sc.keys.size() > first_key + 1) out.push_back(',');
+    AppendKeyText(key, plain, out);
     out.push_back(':');
-    if (!WriteCanonical(fv, depth, out)) return false;
+    if (direct) {
+      Member m;
+      m.key = key;
+      if (!WriteMember(fv, depth, out, sc, m, nullptr)) return false;
+      direct->push_back(m);
+    } else if (!WriteCanonical(fv, depth, out, sc)) {
+      return false;
+    }
   }
+  sc.keys.resize(first_key);
   out.push_back('}');
   return true;
 }
 
 // `depth`: how many arrays/objects enclose `v` (JsonNestingDepth's count).
-bool WriteCanonical(od::value v, int depth, std::string& out) {
+bool WriteCanonical(od::value v, int depth, std::string& out, Scratch& sc) {
   od::json_type type;
   if (v.type().get(type)) return false;
   switch (type) {
     case od::json_type::object: {
       od::object obj;
       if (depth + 1 > kMaxEventDataDepth || v.get_object().get(obj)) return false;
-      return WriteObject(obj, depth + 1, out);
+      return WriteObject(obj, depth + 1, out, sc, nullptr);
     }
     case od::json_type::array: {
       od::array arr;
@@ -315,22 +419,18 @@ bool WriteCanonical(od::value v, int depth, std::string& out) {
         if (element.get(ev)) return false;
         if (!first) out.push_back(',');
         first = false;
-        if (!WriteCanonical(ev, depth + 1, out)) return false;
+        if (!WriteCanonical(ev, depth + 1, out, sc)) return false;
       }
       out.push_back(']');
       return true;
     }
     case od::json_type::string: {
       std::string_view s;
-      if (!GetPlainString(v, s)) return false;
-      AppendJsonString(s, out);
-      return true;
+      return WriteString(v, out, s);
     }
     case od::json_type::number: {
       std::string_view t = v.raw_json_token();
-      while (!t.empty() && (t.back() == ' ' || t.back() == '\t' || t.back() == '\n' ||
-                            t.back() == '\r'))
-        t.remove_suffix(1);
+      while (!t.empty() && IsJsonSpace(t.back())) t.remove_suffix(1);
       if (!IsPlainInteger(t)) return false;
       int64_t i;
       uint64_t u;
@@ -357,52 +457,55 @@ bool WriteCanonical(od::value v, int depth, std::string& out) {
   return false;
 }
 
-// One top-level member of eventData, written canonically.
-struct Member {
-  std::string_view key;
-  std::string text;       // canonical JSON of the value
-  std::string_view str;   // the unescaped string, for string values
-  bool is_string = false;
-  bool is_object = false;
-  bool is_null = false;
-};
-
-// Parses `event_data` (one JSON object) into canonical members; false when
-// the fast path does not apply. String views point into `parser`.
-bool ReadMembers(od::parser& parser, const simdjson::padded_string& padded,
-                 std::vector<Member>& members) {
-  od::document doc;
-  if (parser.iterate(padded).get(doc)) return false;
-  od::object obj;
-  if (doc.get_object().get(obj)) return false;
-  for (auto field : obj) {
-    Member m;
-    od::value fv;
-    if (field.unescaped_key().get(m.key) || field.value().get(fv)) return false;
-    if (m.key.find('\xED') != std::string_view::npos) return false;
-    for (const Member& seen : members)
-      if (seen.key == m.key) return false;
-    od::json_type type;
-    if (fv.type().get(type)) return false;
-    if (type == od::json_type::string) {
-      if (!GetPlainString(fv, m.str)) return false;
-      m.is_string = true;
-      AppendJsonString(m.str, m.text);
-    } else {
-      m.is_object = type == od::json_type::object;
-      m.is_null = type == od::json_type::null;
-      if (!WriteCanonical(fv, 1, m.text)) return false;
-    }
-    members.push_back(std::move(m));
+// One member's value, written canonically, with its kind noted in `m`.
+bool WriteMember(od::value v, int depth, std::string& out, Scratch& sc, Member& m,
+                 std::vector<Member>* direct) {
+  od::json_type type;
+  if (v.type().get(type)) return false;
+  m.begin = out.size();
+  if (type == od::json_type::string) {
+    m.is_string = true;
+    if (!WriteString(v, out, m.str)) return false;
+  } else if (type == od::json_type::object) {
+    m.is_object = true;
+    od::object obj;
+    if (depth + 1 > kMaxEventDataDepth || v.get_object().get(obj)) return false;
+    if (!WriteObject(obj, depth + 1, out, sc, direct)) return false;
+  } else {
+    m.is_null = type == od::json_type::null;
+    if (!WriteCanonical(v, depth, out, sc)) return false;
   }
-  // Nothing may follow the object (nlohmann refuses trailing content).
-  return doc.current_location().error() == simdjson::OUT_OF_BOUNDS;
+  m.end = out.size();
+  return true;
 }
 
 const Member* FindMember(const std::vector<Member>& members, std::string_view key) {
   for (const Member& m : members)
     if (m.key == key) return &m;
   return nullptr;
+}
+
+// Parses eventData (one JSON object) into sc.members (and the members of its
+// userIdentity object into sc.identity); false when the fast path does not
+// apply.
+bool ReadMembers(Scratch& sc, simdjson::padded_string_view input) {
+  od::document doc;
+  if (sc.parser.iterate(input).get(doc)) return false;
+  od::object obj;
+  if (doc.get_object().get(obj)) return false;
+  for (auto field : obj) {
+    Member m;
+    bool plain;
+    od::value fv;
+    if (!ReadKey(field, m.key, plain) || field.value().get(fv)) return false;
+    if (m.key.find('\xED') != std::string_view::npos) return false;
+    if (FindMember(sc.members, m.key)) return false;
+    std::vector<Member>* direct = m.key == "userIdentity" ? &sc.identity : nullptr;
+    if (!WriteMember(fv, 1, sc.text, sc, m, direct)) return false;
+    sc.members.push_back(m);
+  }
+  // Nothing may follow the object (nlohmann refuses trailing content).
+  return doc.current_location().error() == simdjson::OUT_OF_BOUNDS;
 }
 
 void AppendKey(std::string_view key, std::string& out) {
@@ -413,14 +516,15 @@ void AppendKey(std::string_view key, std::string& out) {
 }
 
 // A custom-schema event the fast way, or nullopt (then the slow path decides).
-std::optional<AuditEventResult> FastCustom(const std::vector<Member>& members,
-                                           size_t input_bytes, const AuditEventOrigin& origin,
+std::optional<AuditEventResult> FastCustom(const Scratch& sc, size_t input_bytes,
+                                           const AuditEventOrigin& origin,
                                            const std::string& event_id) {
-  for (const FieldRule& rule : kEventDataFields)
-    if (rule.required && !FindMember(members, rule.name)) return std::nullopt;
-  for (const Member& m : members) {
+  // Each schema field's member (or null), in kEventDataFields' order.
+  const Member* field[std::size(kEventDataFields)] = {};
+  for (const Member& m : sc.members) {
     const FieldRule* rule = FindRule(m.key);
     if (!rule) return std::nullopt;
+    field[rule - kEventDataFields] = &m;
     if (rule->kind == Kind::kObject && !rule->required && m.is_null) continue;
     switch (rule->kind) {
       case Kind::kString:
@@ -432,7 +536,8 @@ std::optional<AuditEventResult> FastCustom(const std::vector<Member>& members,
         // the one the slow path compares (it skips the check when the whole
         // input is smaller than the limit; the text is never larger).
         if (!m.is_object) return std::nullopt;
-        if (rule->max_bytes > 0 && input_bytes > rule->max_bytes && m.text.size() > rule->max_bytes)
+        if (rule->max_bytes > 0 && input_bytes > rule->max_bytes &&
+            m.end - m.begin > rule->max_bytes)
           return std::nullopt;
         break;
       case Kind::kAccount:
@@ -440,15 +545,12 @@ std::optional<AuditEventResult> FastCustom(const std::vector<Member>& members,
         break;
     }
   }
-  // userIdentity: {type, principalId[, details]}, parsed again on its own
-  // (it is small) to check its members and keep them in the record's order.
-  const Member* who = FindMember(members, "userIdentity");
-  thread_local od::parser identity_parser;
-  simdjson::padded_string who_padded(who->text);
-  std::vector<Member> id_members;
-  if (!ReadMembers(identity_parser, who_padded, id_members)) return std::nullopt;
+  for (size_t i = 0; i < std::size(kEventDataFields); ++i)
+    if (kEventDataFields[i].required && !field[i]) return std::nullopt;
+  // userIdentity: {type, principalId[, details]} (its members were noted
+  // while it was read), checked and written in the record's order.
   const Member *type = nullptr, *principal = nullptr, *details = nullptr;
-  for (const Member& m : id_members) {
+  for (const Member& m : sc.identity) {
     if (m.key == "type") {
       if (!m.is_string || m.str.empty() || m.str.size() > 128) return std::nullopt;
       type = &m;
@@ -464,7 +566,7 @@ std::optional<AuditEventResult> FastCustom(const std::vector<Member>& members,
     }
   }
   if (!type || !principal) return std::nullopt;
-  auto when = ParseIso8601(FindMember(members, "eventTime")->str);
+  auto when = ParseIso8601(field[RuleIndex("eventTime")]->str);
   if (!when) return std::nullopt;
 
   AuditEventResult r;
@@ -473,8 +575,8 @@ std::optional<AuditEventResult> FastCustom(const std::vector<Member>& members,
   e.account_id = origin.owner_account;
   e.region = origin.region;
   e.event_time = *when;
-  e.event_source = std::string(FindMember(members, "eventSource")->str);
-  e.event_name = std::string(FindMember(members, "eventName")->str);
+  e.event_source = std::string(field[RuleIndex("eventSource")]->str);
+  e.event_name = std::string(field[RuleIndex("eventName")]->str);
   e.management_event = true;
   e.event_category = "ActivityAuditLog";
   e.event_type = "ActivityLog";
@@ -483,35 +585,35 @@ std::optional<AuditEventResult> FastCustom(const std::vector<Member>& members,
   std::string& out = e.record_json;
   out.reserve(input_bytes + 512);
   out.append("{\"eventVersion\":\"1.11\",\"userIdentity\":{\"type\":");
-  out.append(type->text);
+  out.append(Text(sc, *type));
   out.append(",\"principalId\":");
-  out.append(principal->text);
+  out.append(Text(sc, *principal));
   if (details) {
     out.append(",\"details\":");
-    out.append(details->text);
+    out.append(Text(sc, *details));
   }
   out.push_back('}');
   AppendKey("eventTime", out);
   AppendJsonString(FormatIso8601(*when), out);
   AppendKey("eventSource", out);
-  out.append(FindMember(members, "eventSource")->text);
+  out.append(Text(sc, *field[RuleIndex("eventSource")]));
   AppendKey("eventName", out);
-  out.append(FindMember(members, "eventName")->text);
+  out.append(Text(sc, *field[RuleIndex("eventName")]));
   AppendKey("awsRegion", out);
   AppendJsonString(origin.region, out);
-  auto copy = [&](const char* name, bool null_if_absent) {
-    const Member* m = FindMember(members, name);
+  auto copy = [&](size_t index, bool null_if_absent) {
+    const Member* m = field[index];
     if (!m && !null_if_absent) return;
-    AppendKey(name, out);
-    out.append(m ? std::string_view(m->text) : std::string_view("null"));
+    AppendKey(kEventDataFields[index].name, out);
+    out.append(m ? Text(sc, *m) : std::string_view("null"));
   };
-  copy("sourceIPAddress", false);
-  copy("userAgent", false);
-  copy("errorCode", false);
-  copy("errorMessage", false);
-  copy("requestParameters", true);
-  copy("responseElements", true);
-  copy("additionalEventData", false);
+  copy(RuleIndex("sourceIPAddress"), false);
+  copy(RuleIndex("userAgent"), false);
+  copy(RuleIndex("errorCode"), false);
+  copy(RuleIndex("errorMessage"), false);
+  copy(RuleIndex("requestParameters"), true);
+  copy(RuleIndex("responseElements"), true);
+  copy(RuleIndex("additionalEventData"), false);
   AppendKey("eventID", out);
   AppendJsonString(event_id, out);
   AppendKey("eventType", out);
@@ -526,9 +628,9 @@ std::optional<AuditEventResult> FastCustom(const std::vector<Member>& members,
   out.append(",\"channelARN\":");
   AppendJsonString(origin.channel_arn, out);
   out.append(",\"UID\":");
-  out.append(FindMember(members, "UID")->text);
+  out.append(Text(sc, *field[RuleIndex("UID")]));
   out.append(",\"version\":");
-  out.append(FindMember(members, "version")->text);
+  out.append(Text(sc, *field[RuleIndex("version")]));
   out.append("}}");
   r.ok = true;
   return r;
@@ -536,22 +638,20 @@ std::optional<AuditEventResult> FastCustom(const std::vector<Member>& members,
 
 // A whole record the fast way: its canonical bytes (what the slow path's
 // dump gives), completed the same way, then ParseRecord as there.
-std::optional<AuditEventResult> FastRecord(const std::vector<Member>& members,
-                                           const AuditEventOrigin& origin,
+std::optional<AuditEventResult> FastRecord(const Scratch& sc, const AuditEventOrigin& origin,
                                            const AuditEventLimits& limits,
                                            const std::string& event_id) {
+  const std::vector<Member>& members = sc.members;
   const Member* acct = FindMember(members, "recipientAccountId");
   if (acct && (!acct->is_string || acct->str != origin.owner_account)) return std::nullopt;
   std::string bytes;
-  size_t n = 64;
-  for (const Member& m : members) n += m.key.size() + m.text.size() + 4;
-  bytes.reserve(n);
+  bytes.reserve(sc.text.size() + 64 * (members.size() + 4));
   bytes.push_back('{');
   for (const Member& m : members) {
     if (bytes.size() > 1) bytes.push_back(',');
     AppendJsonString(m.key, bytes);
     bytes.push_back(':');
-    bytes.append(m.text);
+    bytes.append(Text(sc, m));
   }
   auto add = [&](const char* key, const std::string& value) {
     if (FindMember(members, key)) return;
@@ -577,13 +677,26 @@ std::optional<AuditEventResult> FastConvert(std::string_view event_data,
                                             const AuditEventOrigin& origin,
                                             const AuditEventLimits& limits,
                                             const std::string& event_id) {
-  thread_local od::parser parser;
-  simdjson::padded_string padded(event_data);
-  std::vector<Member> members;
-  members.reserve(16);
-  if (!ReadMembers(parser, padded, members)) return std::nullopt;
-  if (FindMember(members, "eventVersion")) return FastRecord(members, origin, limits, event_id);
-  return FastCustom(members, event_data.size(), origin, event_id);
+  thread_local Scratch sc;
+  sc.members.clear();
+  sc.identity.clear();
+  sc.keys.clear();
+  sc.text.clear();
+  // simdjson reads up to SIMDJSON_PADDING bytes past the end: one copy into
+  // the reused buffer instead of a padded_string (malloc, copy, free) each.
+  const size_t n = event_data.size();
+  if (sc.input.size() < n + simdjson::SIMDJSON_PADDING)
+    sc.input.resize(n + simdjson::SIMDJSON_PADDING);
+  std::memcpy(sc.input.data(), event_data.data(), n);
+  std::memset(sc.input.data() + n, 0, simdjson::SIMDJSON_PADDING);
+  std::optional<AuditEventResult> r;
+  if (ReadMembers(sc, simdjson::padded_string_view(sc.input.data(), n, sc.input.size()))) {
+    r = FindMember(sc.members, "eventVersion") ? FastRecord(sc, origin, limits, event_id)
+                                               : FastCustom(sc, n, origin, event_id);
+  }
+  if (sc.input.capacity() > kScratchKeepBytes) std::string().swap(sc.input);
+  if (sc.text.capacity() > kScratchKeepBytes) std::string().swap(sc.text);
+  return r;
 }
 
 
