@@ -450,10 +450,13 @@ HttpResponse Router::HandleRestJson(const HttpRequest& req, const Route& route, 
     return fail(Status::Error("UnsupportedOperationException",
                               route.operation + " is not implemented by orgtrail yet"));
   RestJsonCommit later;
-  Result<Json> out = rest_json_(rec.context, route.operation, query, req.body, &later);
+  Result<std::string> out = rest_json_(rec.context, route.operation, query, req.body, &later);
   if (!out.ok()) return fail(out.status());
-  HttpResponse resp = JsonSuccess(*out, rec.context.request_id);
-  resp.SetHeader("Content-Type", "application/json");
+  HttpResponse resp;
+  resp.status = 200;
+  resp.headers.emplace_back("Content-Type", "application/json");
+  resp.headers.emplace_back("x-amzn-RequestId", rec.context.request_id);
+  resp.body = std::move(*out);
   // Last, so that nothing after it can turn the call into an error whose
   // events would still be committed.
   *commit = std::move(later);

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "base/ids.h"
+#include "base/json_escape.h"
 
 namespace orgtrail::cloudtrail {
 namespace {
@@ -46,15 +47,16 @@ Result<Json> AuditEventIngester::PutAuditEvents(const auth::RequestContext& ctx,
                                                 const auth::QueryParams& query,
                                                 std::string_view body) {
   Commit commit;
-  OT_ASSIGN_OR_RETURN(Json out, PutAuditEventsDeferred(ctx, query, body, &commit));
-  if (!commit) return out;
-  std::promise<Status> appended;
-  commit([&appended](Status s) { appended.set_value(std::move(s)); });
-  OT_RETURN_IF_ERROR(appended.get_future().get());
-  return out;
+  OT_ASSIGN_OR_RETURN(std::string out, PutAuditEventsDeferred(ctx, query, body, &commit));
+  if (commit) {
+    std::promise<Status> appended;
+    commit([&appended](Status s) { appended.set_value(std::move(s)); });
+    OT_RETURN_IF_ERROR(appended.get_future().get());
+  }
+  return Json::parse(out);
 }
 
-Result<Json> AuditEventIngester::PutAuditEventsDeferred(const auth::RequestContext& ctx,
+Result<std::string> AuditEventIngester::PutAuditEventsDeferred(const auth::RequestContext& ctx,
                                                         const auth::QueryParams& query,
                                                         std::string_view body, Commit* commit) {
   *commit = nullptr;
@@ -125,14 +127,25 @@ Result<Json> AuditEventIngester::PutAuditEventsDeferred(const auth::RequestConte
   // Each event on its own: a bad one fails alone.
   const TimePoint now = clock_.Now();
   AuditEventOrigin origin{channel->arn, channel->owner_account, channel->region, now};
-  Json successful = Json::array();
-  Json failed = Json::array();
+  // The answer, written as it goes: {"successful":[{"id","eventID"}...],
+  // "failed":[{"id","errorCode","errorMessage"}...]}.
+  std::string successful = "{\"successful\":[", failed = "],\"failed\":[";
+  successful.reserve(successful.size() + events.size() * 96);
+  std::string first_error;
   std::vector<ingest::Event> good;
   good.reserve(events.size());
   for (const AuditEventEntry& e : events) {
     const std::string& event_ref = *e.id;
     auto fail = [&](const std::string& code, const std::string& message) {
-      failed.push_back({{"id", event_ref}, {"errorCode", code}, {"errorMessage", message}});
+      if (first_error.empty()) first_error = code;
+      if (failed.back() != '[') failed.push_back(',');
+      failed.append("{\"id\":");
+      AppendJsonString(event_ref, failed);
+      failed.append(",\"errorCode\":");
+      AppendJsonString(code, failed);
+      failed.append(",\"errorMessage\":");
+      AppendJsonString(message, failed);
+      failed.push_back('}');
     };
     if (!e.data) {
       fail("InvalidEventData", "eventData is required and must be a string");
@@ -148,13 +161,17 @@ Result<Json> AuditEventIngester::PutAuditEventsDeferred(const auth::RequestConte
       fail(r.error.code, r.error.message);
       continue;
     }
-    successful.push_back({{"id", event_ref}, {"eventID", r.event.event_id}});
+    if (successful.back() != '[') successful.push_back(',');
+    successful.append("{\"id\":");
+    AppendJsonString(event_ref, successful);
+    successful.append(",\"eventID\":");
+    AppendJsonString(r.event.event_id, successful);
+    successful.push_back('}');
     good.push_back(std::move(r.event));
   }
 
   if (good.empty()) {
-    channels_.NoteIngestion(channel->arn, now, std::string(),
-                            failed.front()["errorCode"].get<std::string>());
+    channels_.NoteIngestion(channel->arn, now, std::string(), first_error);
   } else {
     // The events move into the sink when the commit runs; shared so that
     // the Commit stays copyable without copying them.
@@ -168,7 +185,9 @@ Result<Json> AuditEventIngester::PutAuditEventsDeferred(const auth::RequestConte
           });
     };
   }
-  return Json{{"successful", std::move(successful)}, {"failed", std::move(failed)}};
+  successful.append(failed);
+  successful.append("]}");
+  return successful;
 }
 
 }  // namespace orgtrail::cloudtrail

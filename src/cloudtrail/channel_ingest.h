@@ -61,10 +61,11 @@ class AuditEventIngester {
   using Commit = std::function<void(std::function<void(Status)> done)>;
   // Same call, without the append: on success the response to give once
   // *commit (set when there are good events; left empty otherwise) has
-  // reported OK. Whole-call errors are returned as by PutAuditEvents.
-  Result<Json> PutAuditEventsDeferred(const auth::RequestContext& ctx,
-                                      const auth::QueryParams& query, std::string_view body,
-                                      Commit* commit);
+  // reported OK, as JSON text. Whole-call errors are returned as by
+  // PutAuditEvents.
+  Result<std::string> PutAuditEventsDeferred(const auth::RequestContext& ctx,
+                                             const auth::QueryParams& query,
+                                             std::string_view body, Commit* commit);
 
  private:
   ChannelService& channels_;

@@ -270,7 +270,9 @@ TEST_F(ChannelTest, DeferredPutAuditEventsAppendsInItsCommit) {
   auto r = ingester_->PutAuditEventsDeferred(Ctx(kOwner), q, Json{{"auditEvents", events}}.dump(),
                                              &commit);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
-  ASSERT_EQ((*r)["successful"].size(), 2u);
+  Json answer = Json::parse(*r);
+  ASSERT_EQ(answer["successful"].size(), 2u);
+  EXPECT_EQ(answer["failed"], Json::array());
   ASSERT_TRUE(commit);
   EXPECT_TRUE(queue_.Drain(100).empty()) << "appended before the commit";
   std::optional<Status> done;
@@ -279,12 +281,17 @@ TEST_F(ChannelTest, DeferredPutAuditEventsAppendsInItsCommit) {
   EXPECT_TRUE(done->ok()) << done->ToString();
   std::vector<ingest::Event> got = queue_.Drain(100);
   ASSERT_EQ(got.size(), 2u);
-  EXPECT_EQ(got[1].event_id, (*r)["successful"][1]["eventID"]);
+  EXPECT_EQ(got[1].event_id, answer["successful"][1]["eventID"]);
+  EXPECT_EQ(answer["successful"][1]["id"], "b");
 
   Json bad = Json::array({{{"id", "a"}, {"eventData", "{"}}});
   r = ingester_->PutAuditEventsDeferred(Ctx(kOwner), q, Json{{"auditEvents", bad}}.dump(), &commit);
   ASSERT_TRUE(r.ok());
-  EXPECT_EQ((*r)["failed"].size(), 1u);
+  answer = Json::parse(*r);
+  ASSERT_EQ(answer["failed"].size(), 1u);
+  EXPECT_EQ(answer["failed"][0]["id"], "a");
+  EXPECT_EQ(answer["failed"][0]["errorCode"], "InvalidEventData");
+  EXPECT_EQ(answer["successful"], Json::array());
   EXPECT_FALSE(commit);
 
   FullSink full;

@@ -290,11 +290,11 @@ Status Server::Start() {
   p->router->SetRestJsonHandler(
       [audit_events](const auth::RequestContext& ctx, const std::string& op,
                      const auth::QueryParams& query, std::string_view body,
-                     api::RestJsonCommit* commit) -> Result<Json> {
+                     api::RestJsonCommit* commit) -> Result<std::string> {
         if (op != "PutAuditEvents")
           return Status::Error("UnsupportedOperationException", op + " is not supported");
         cloudtrail::AuditEventIngester::Commit append;
-        Result<Json> out = audit_events->PutAuditEventsDeferred(ctx, query, body, &append);
+        Result<std::string> out = audit_events->PutAuditEventsDeferred(ctx, query, body, &append);
         *commit = std::move(append);
         return out;
       });
