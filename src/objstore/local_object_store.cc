@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <algorithm>
 #include <cstring>
 #include <functional>
@@ -423,8 +424,197 @@ namespace {
 Result<LocalObjectStore::Row> RowFrom(Stmt& s);
 }  // namespace
 
-LocalObjectStore::LocalObjectStore(Env& env, std::string root, sqlite3* db, bool unsynced)
-    : env_(env), root_(std::move(root)), unsynced_(unsynced), db_(db) {}
+// A pooled read connection. It keeps one read transaction open across
+// lookups (renewed when older than kSnapshotAge, and before a retry):
+// beginning and ending one per statement takes the WAL index's lock each
+// time, under a mutex that SQLite's unix VFS shares between all of the
+// process's connections to the file, so the workers queued on it once per
+// object. A snapshot held that briefly only delays the server's
+// checkpoint by as much.
+struct LocalObjectStore::ReadConn {
+  static constexpr std::chrono::milliseconds kSnapshotAge{50};
+  sqlite3* db = nullptr;
+  std::map<std::string, sqlite3_stmt*> stmts;  // prepared once per connection
+  bool in_txn = false;
+  std::chrono::steady_clock::time_point since;
+  ~ReadConn() {
+    for (auto& [sql, st] : stmts) sqlite3_finalize(st);
+    EndSnapshot();
+    sqlite3_close(db);
+  }
+  void EndSnapshot() {
+    if (in_txn) (void)Exec(db, "COMMIT");
+    in_txn = false;
+  }
+  // Opens a read transaction unless one is open and young enough; `fresh`
+  // always starts a new one (a retry must see the latest state).
+  Status Snapshot(bool fresh) {
+    const auto now = std::chrono::steady_clock::now();
+    if (in_txn && (fresh || now - since >= kSnapshotAge)) EndSnapshot();
+    if (in_txn) return Status::Ok();
+    OT_RETURN_IF_ERROR(Exec(db, "BEGIN"));
+    in_txn = true;
+    since = now;
+    return Status::Ok();
+  }
+  // nullptr when the prepare fails (Stmt then reports the error).
+  sqlite3_stmt* Prepared(const std::string& sql) {
+    auto it = stmts.find(sql);
+    if (it != stmts.end()) return it->second;
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v3(db, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &st, nullptr) !=
+        SQLITE_OK) {
+      sqlite3_finalize(st);
+      return nullptr;
+    }
+    stmts.emplace(sql, st);
+    return st;
+  }
+};
+
+namespace {
+
+// A read-only connection to the index: SQLite refuses every write on it,
+// query_only besides (a belt for statements that would not touch the file).
+// Pages are read through a memory map: a validator reads the whole index,
+// and with one page cache per connection plain reads copied every page
+// from the kernel once per connection.
+Result<sqlite3*> OpenIndexReadOnly(const std::string& path) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr) !=
+      SQLITE_OK) {
+    std::string m = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close(db);
+    return Status::Internal("cannot open object index " + path + " read-only: " + m);
+  }
+  sqlite3_busy_timeout(db, 5000);
+  if (Status s = Exec(db, "PRAGMA query_only=1; PRAGMA mmap_size=1073741824"); !s.ok()) {
+    sqlite3_close(db);
+    return s;
+  }
+  return db;
+}
+
+// Reads a whole file into *out (contents replaced, capacity kept), whatever
+// its size; `size_hint` (the size the index records) sizes the first read,
+// so that the usual file is read by one pread without an fstat: a regular
+// file's read comes back short only at its end.
+Status ReadWholeFile(const std::string& path, size_t size_hint, std::string* out) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return Status::Error("NotFound", "object file vanished", 404);
+    return Status::Internal("open " + path + ": " + std::strerror(errno));
+  }
+  out->resize(size_hint + 1);
+  size_t done = 0;
+  for (;;) {
+    ssize_t n = ::pread(fd, out->data() + done, out->size() - done, static_cast<off_t>(done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int e = errno;
+      ::close(fd);
+      return Status::Internal("read " + path + ": " + std::strerror(e));
+    }
+    done += static_cast<size_t>(n);
+    if (n == 0 || done < out->size()) break;
+    out->resize(out->size() * 2);  // larger than the index says
+  }
+  ::close(fd);
+  out->resize(done);
+  return Status::Ok();
+}
+
+}  // namespace
+
+LocalObjectStore::LocalObjectStore(Env& env, std::string root, sqlite3* db, bool unsynced,
+                                   bool read_only)
+    : env_(env), root_(std::move(root)), unsynced_(unsynced), read_only_(read_only), db_(db) {}
+
+Result<std::unique_ptr<LocalObjectStore>> LocalObjectStore::OpenReadOnly(Env& env,
+                                                                         const std::string& root) {
+  const std::string path = root + "/index.db";
+  if (!env.FileExists(path)) {
+    return Status::Error("NotFound", "no object index at " + path, 404);
+  }
+  OT_ASSIGN_OR_RETURN(sqlite3 * db, OpenIndexReadOnly(path));
+  std::unique_ptr<LocalObjectStore> s(new LocalObjectStore(env, root, db, false, true));
+  // A file that is not an object index fails here, not at the first read.
+  Stmt probe(db, "SELECT 1 FROM objects LIMIT 1", {});
+  probe.Step();
+  OT_RETURN_IF_ERROR(probe.status());
+  return s;
+}
+
+Status LocalObjectStore::CheckWritable() const {
+  if (!read_only_) return Status::Ok();
+  return Status::Error("ReadOnly", "the object store " + root_ + " was opened read-only");
+}
+
+Result<std::unique_ptr<LocalObjectStore::ReadConn>> LocalObjectStore::TakeReadConn() {
+  {
+    std::lock_guard<std::mutex> l(pool_mu_);
+    if (!read_pool_.empty()) {
+      auto c = std::move(read_pool_.back());
+      read_pool_.pop_back();
+      return c;
+    }
+  }
+  auto c = std::make_unique<ReadConn>();
+  OT_ASSIGN_OR_RETURN(c->db, OpenIndexReadOnly(root_ + "/index.db"));
+  return c;
+}
+
+void LocalObjectStore::ReturnReadConn(std::unique_ptr<ReadConn> c) {
+  std::lock_guard<std::mutex> l(pool_mu_);
+  read_pool_.push_back(std::move(c));
+}
+
+Status LocalObjectStore::ReadLatest(const std::string& bucket, const std::string& key,
+                                    ObjectInfo* info, std::string* bytes) {
+  // As Get: a concurrent overwrite may remove the file between the lookup
+  // and the read; the lookup is then retried and finds the new version.
+  for (int attempt = 0;; ++attempt) {
+    Row row;
+    if (read_only_) {
+      OT_ASSIGN_OR_RETURN(std::unique_ptr<ReadConn> c, TakeReadConn());
+      Result<Row> found = [&]() -> Result<Row> {
+        OT_RETURN_IF_ERROR(c->Snapshot(/*fresh=*/attempt > 0));
+        static const std::string kFindLatest =
+            std::string("SELECT ") + kCols +
+            " FROM objects WHERE bucket=?1 AND key=?2 AND is_latest=1";
+        Stmt s(c->db, c->Prepared(kFindLatest), {std::string_view(bucket), std::string_view(key)});
+        if (s.Step()) return RowFrom(s);
+        OT_RETURN_IF_ERROR(s.status());
+        Stmt b(c->db, "SELECT 1 FROM buckets WHERE bucket=?1", {std::string_view(bucket)});
+        if (!b.Step()) {
+          OT_RETURN_IF_ERROR(b.status());
+          return NoSuchBucket(bucket);
+        }
+        return NoSuchKey();
+      }();
+      ReturnReadConn(std::move(c));
+      OT_ASSIGN_OR_RETURN(row, std::move(found));
+    } else {
+      std::lock_guard<std::mutex> l(mu_);
+      OT_ASSIGN_OR_RETURN(row, FindRow(bucket, key, ""));
+    }
+    *info = std::move(row.info);
+    bytes->clear();
+    if (row.file.empty()) return Status::Ok();
+    const size_t hint = static_cast<size_t>(std::max<int64_t>(0, info->stored_size));
+    Status st = ReadWholeFile(root_ + "/" + row.file, hint, bytes);
+    if (st.code() == "NotFound") {
+      // A pending move may have renamed the file into the other area and
+      // not yet committed its row (or, read-only, not finished): same name there.
+      st = ReadWholeFile(root_ + "/" + OtherAreaPath(row.file), hint, bytes);
+    }
+    if (st.ok()) return st;
+    if (st.code() != "NotFound" || attempt >= 3) {
+      return Status::Internal("object data missing for version " + info->version_id + ": " +
+                              st.message());
+    }
+  }
+}
 
 LocalObjectStore::~LocalObjectStore() {
   for (auto& [sql, st] : cached_) sqlite3_finalize(st);
@@ -535,6 +725,7 @@ bool LocalObjectStore::BucketExists(const std::string& bucket) {
 }
 
 Status LocalObjectStore::CreateBucket(const std::string& bucket) {
+  OT_RETURN_IF_ERROR(CheckWritable());
   std::lock_guard<std::mutex> l(mu_);
   if (BucketExistsLocked(bucket)) return Status::Ok();
   // Fan-out directories are made up front (and synced) so that Put never
@@ -553,6 +744,7 @@ Status LocalObjectStore::CreateBucket(const std::string& bucket) {
 }
 
 Status LocalObjectStore::DeleteBucket(const std::string& bucket) {
+  OT_RETURN_IF_ERROR(CheckWritable());
   std::lock_guard<std::mutex> l(mu_);
   if (!BucketExistsLocked(bucket)) return NoSuchBucket(bucket);
   {
@@ -606,6 +798,7 @@ Result<LocalObjectStore::Row> LocalObjectStore::FindRow(const std::string& bucke
 Status LocalObjectStore::Put(const std::string& bucket, const std::string& key,
                              const std::string& version_id, std::string_view bytes,
                              const ObjectMeta& meta) {
+  OT_RETURN_IF_ERROR(CheckWritable());
   if (version_id.empty()) return Status::Internal("ObjectStore::Put without a version id");
   std::string dir;
   {
@@ -753,6 +946,7 @@ Result<std::string> LocalObjectStore::FilePathForTesting(const std::string& buck
 
 Status LocalObjectStore::Delete(const std::string& bucket, const std::string& key,
                                 const std::string& version_id) {
+  OT_RETURN_IF_ERROR(CheckWritable());
   std::string file;
   {
     std::lock_guard<std::mutex> l(mu_);
@@ -807,6 +1001,50 @@ Result<std::vector<ObjectInfo>> LocalObjectStore::List(const std::string& bucket
   }
   OT_RETURN_IF_ERROR(s.status());
   return out;
+}
+
+Result<std::vector<std::string>> LocalObjectStore::ListKeys(const std::string& bucket,
+                                                           const std::string& prefix,
+                                                           const std::string& start_after,
+                                                           int limit) {
+  const std::string upper = PrefixUpperBound(prefix);
+  // One lower bound, the tighter of the two: SQLite seeks on one and would
+  // only filter on the other, so a listing of a folder without a marker
+  // scanned every key before the folder. is_latest and delete_marker come
+  // before meta in the row: the scan reads no record overflow.
+  const bool from_prefix = prefix > start_after;
+  std::string sql = std::string("SELECT key FROM objects WHERE bucket=?1 AND key") +
+                    (from_prefix ? ">=" : ">") + "?2 AND is_latest=1 AND delete_marker=0";
+  std::vector<Param> params{std::string_view(bucket),
+                            std::string_view(from_prefix ? prefix : start_after), int64_t{limit}};
+  if (!upper.empty()) {
+    sql += " AND key<?4";
+    params.push_back(std::string_view(upper));
+  }
+  sql += " ORDER BY key LIMIT ?3";
+  auto scan = [&](sqlite3* db, sqlite3_stmt* st) -> Result<std::vector<std::string>> {
+    std::vector<std::string> out;
+    Stmt s(db, st, params);
+    while (s.Step()) out.emplace_back(s.BlobView(0));
+    OT_RETURN_IF_ERROR(s.status());
+    if (out.empty()) {
+      Stmt b(db, "SELECT 1 FROM buckets WHERE bucket=?1", {std::string_view(bucket)});
+      if (!b.Step()) {
+        OT_RETURN_IF_ERROR(b.status());
+        return NoSuchBucket(bucket);
+      }
+    }
+    return out;
+  };
+  if (read_only_) {
+    OT_ASSIGN_OR_RETURN(std::unique_ptr<ReadConn> c, TakeReadConn());
+    Status snap = c->Snapshot(false);
+    auto out = snap.ok() ? scan(c->db, c->Prepared(sql)) : Result<std::vector<std::string>>(snap);
+    ReturnReadConn(std::move(c));
+    return out;
+  }
+  std::lock_guard<std::mutex> l(mu_);
+  return scan(db_, Cached(sql.c_str()));
 }
 
 Result<VersionPage> LocalObjectStore::ListVersions(const std::string& bucket,
@@ -871,6 +1109,7 @@ Result<VersionPage> LocalObjectStore::ListVersions(const std::string& bucket,
 Status LocalObjectStore::SetStorageClass(const std::string& bucket,
                                          const std::vector<VersionRef>& versions,
                                          const std::string& storage_class) {
+  OT_RETURN_IF_ERROR(CheckWritable());
   // Only the index changes here, in one transaction: each row's class, plus
   // one cold_moves entry naming the versions whose bytes must change area
   // (MovePendingBytes moves them). Renaming a million files inline would
@@ -1192,6 +1431,7 @@ Result<int64_t> LocalObjectStore::MoveEntries(const std::vector<int64_t>& ids) {
 }
 
 Result<int64_t> LocalObjectStore::MovePendingBytes(int64_t max_versions) {
+  OT_RETURN_IF_ERROR(CheckWritable());
   int64_t total = 0;
   while (total < max_versions) {
     std::vector<int64_t> ids;
@@ -1222,6 +1462,7 @@ Result<int64_t> LocalObjectStore::PendingMovesForTesting() {
 
 Status LocalObjectStore::UpdateMeta(const std::string& bucket, const std::string& key,
                                     const std::string& version_id, const ObjectMeta& meta) {
+  OT_RETURN_IF_ERROR(CheckWritable());
   std::lock_guard<std::mutex> l(mu_);
   OT_ASSIGN_OR_RETURN(Row row, FindRow(bucket, key, version_id));
   ObjectMeta m = meta;

@@ -29,6 +29,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "base/env.h"
 #include "objstore/object_store.h"
@@ -46,6 +47,23 @@ class LocalObjectStore final : public ObjectStore {
   // measuring anything.
   static Result<std::unique_ptr<LocalObjectStore>> OpenUnsyncedForBulkLoad(
       Env& env, const std::string& root);
+  // Opens an existing store for reading only (`orgtrail validate-logs
+  // --data-dir`, beside a running server or not): the index is opened
+  // read-only (SQLite SQLITE_OPEN_READONLY, query_only), nothing is created
+  // and an interrupted move batch is not finished (reads find its files in
+  // either area). Every write fails with ReadOnly. ReadLatest and ListKeys
+  // run on a pool of read connections, one per concurrent caller, without
+  // taking mu_, so readers on several threads do not queue on one
+  // connection; each connection reads from a snapshot at most 50 ms old
+  // (or fresh, when a file it names has vanished), so those reads may lag a
+  // concurrent writer by that much. An idle store keeps its connections'
+  // last snapshots until its next reads or its end (holding back the
+  // writer's WAL checkpoints meanwhile): it is meant for runs, not to be
+  // kept open idle beside a server. (SQLite may still create the index's
+  // -wal/-shm files, as any reader of a WAL database does; the index itself
+  // is not written.)
+  // NotFound when there is no index at `root`.
+  static Result<std::unique_ptr<LocalObjectStore>> OpenReadOnly(Env& env, const std::string& root);
   ~LocalObjectStore() override;
   LocalObjectStore(const LocalObjectStore&) = delete;
   LocalObjectStore& operator=(const LocalObjectStore&) = delete;
@@ -58,12 +76,16 @@ class LocalObjectStore final : public ObjectStore {
   Result<ObjectData> Get(const std::string& bucket, const std::string& key,
                          const std::string& version_id,
                          std::optional<ByteRange> range) override;
+  Status ReadLatest(const std::string& bucket, const std::string& key, ObjectInfo* info,
+                    std::string* bytes) override;
   Result<ObjectInfo> Head(const std::string& bucket, const std::string& key,
                           const std::string& version_id) override;
   Status Delete(const std::string& bucket, const std::string& key,
                 const std::string& version_id) override;
   Result<std::vector<ObjectInfo>> List(const std::string& bucket, const std::string& prefix,
                                        const std::string& start_after, int limit) override;
+  Result<std::vector<std::string>> ListKeys(const std::string& bucket, const std::string& prefix,
+                                            const std::string& start_after, int limit) override;
   Result<VersionPage> ListVersions(const std::string& bucket, const std::string& prefix,
                                    const std::string& key_marker,
                                    const std::string& version_marker, int limit) override;
@@ -88,9 +110,10 @@ class LocalObjectStore final : public ObjectStore {
   // the .cc's helpers).
   struct Row;
   struct MoveEntry;
+  struct ReadConn;
 
  private:
-  LocalObjectStore(Env& env, std::string root, sqlite3* db, bool unsynced);
+  LocalObjectStore(Env& env, std::string root, sqlite3* db, bool unsynced, bool read_only = false);
   static Result<std::unique_ptr<LocalObjectStore>> OpenImpl(Env& env, const std::string& root,
                                                             bool unsynced);
 
@@ -110,17 +133,26 @@ class LocalObjectStore final : public ObjectStore {
   // cold/<hex(bucket)>: where GLACIER / DEEP_ARCHIVE bytes live.
   std::string ColdDir(const std::string& bucket) const;
   Result<std::string> ReadRange(const std::string& path, std::optional<ByteRange> range);
+  // Fails with ReadOnly on a store opened by OpenReadOnly.
+  Status CheckWritable() const;
+  // A read connection from the pool (opened on first need) and back.
+  Result<std::unique_ptr<ReadConn>> TakeReadConn();
+  void ReturnReadConn(std::unique_ptr<ReadConn> c);
 
   Env& env_;
   const std::string root_;
 
   const bool unsynced_;     // OpenUnsyncedForBulkLoad
+  const bool read_only_;    // OpenReadOnly (every write fails)
 
   std::mutex mu_;
   sqlite3* db_;            // guarded by mu_
   int64_t next_seq_ = 1;   // guarded by mu_
   std::map<std::string, sqlite3_stmt*> cached_;  // guarded by mu_
   std::set<std::string> area_dirs_made_;         // guarded by mu_
+
+  std::mutex pool_mu_;
+  std::vector<std::unique_ptr<ReadConn>> read_pool_;  // guarded by pool_mu_; read-only stores
 
   std::mutex move_mu_;  // serialises MoveEntries
   std::atomic<bool> crash_after_renames_{false};

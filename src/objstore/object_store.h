@@ -102,6 +102,19 @@ class ObjectStore {
                                  std::optional<ByteRange> range = std::nullopt) = 0;
   virtual Result<ObjectInfo> Head(const std::string& bucket, const std::string& key,
                                   const std::string& version_id) = 0;
+  // The latest version of `key` (a delete marker: no bytes), its stored
+  // bytes in `*bytes`: the contents are replaced, the capacity is kept, so
+  // a reader that passes one buffer for every object (a validator worker)
+  // allocates nothing per object in stores that read into it directly.
+  // NoSuchKey / NoSuchBucket as Get. The default goes through Get.
+  virtual Status ReadLatest(const std::string& bucket, const std::string& key, ObjectInfo* info,
+                            std::string* bytes) {
+    auto d = Get(bucket, key, "");
+    if (!d.ok()) return d.status();
+    *info = std::move(d->info);
+    bytes->assign(d->bytes);
+    return Status::Ok();
+  }
 
   // Removes one version (empty version_id = the latest). When the latest is
   // removed the next newest becomes latest. NoSuchKey if absent.
@@ -115,6 +128,20 @@ class ObjectStore {
                                                const std::string& prefix,
                                                const std::string& start_after,
                                                int limit) = 0;
+
+  // The keys List would return, without their metadata (a listing that
+  // only walks keys does not decode every version's record). The default
+  // goes through List.
+  virtual Result<std::vector<std::string>> ListKeys(const std::string& bucket,
+                                                    const std::string& prefix,
+                                                    const std::string& start_after, int limit) {
+    auto infos = List(bucket, prefix, start_after, limit);
+    if (!infos.ok()) return infos.status();
+    std::vector<std::string> keys;
+    keys.reserve(infos->size());
+    for (auto& i : *infos) keys.push_back(std::move(i.key));
+    return keys;
+  }
 
   // All versions (delete markers included) of keys starting with `prefix`,
   // ordered by key ascending then newest first, starting strictly after

@@ -1,9 +1,11 @@
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <thread>
+#include <tuple>
 
 #include "base/env.h"
 #include "base/ids.h"
@@ -88,6 +90,40 @@ TEST_P(ObjectStoreTest, PutGetHeadRoundTrip) {
   auto r2 = store_->Get("b", "a/b", "", ByteRange{3, 100});
   ASSERT_TRUE(r2.ok());
   EXPECT_EQ(r2->bytes, "lo");
+}
+
+TEST_P(ObjectStoreTest, ReadLatestFillsTheCallersBufferAndKeepsItsCapacity) {
+  PutStr("k", "first", "v1");
+  PutStr("k", "second!", "v2");
+  std::string buf;
+  buf.reserve(4096);
+  const char* data = buf.data();
+  ObjectInfo info;
+  ASSERT_TRUE(store_->ReadLatest("b", "k", &info, &buf).ok());
+  EXPECT_EQ(buf, "second!");
+  EXPECT_EQ(info.version_id, "v2");
+  EXPECT_EQ(info.meta.user_meta.at("signature"), "abc");
+  EXPECT_EQ(buf.data(), data);  // no new allocation
+  EXPECT_EQ(store_->ReadLatest("b", "nope", &info, &buf).code(), "NoSuchKey");
+  EXPECT_EQ(store_->ReadLatest("zz", "k", &info, &buf).code(), "NoSuchBucket");
+}
+
+TEST_P(ObjectStoreTest, ListKeysIsListWithoutMetadata) {
+  for (const char* k : {"a/1", "a/2", "a/3", "b/1", "\xff\xfe"}) PutStr(k, "x");
+  PutStr("a/2", "y", "v2");  // a second version lists once
+  ObjectMeta marker;
+  marker.delete_marker = true;
+  ASSERT_TRUE(store_->Put("b", "a/3", "dm", "", marker).ok());  // hides a/3
+  for (auto [prefix, after, limit] :
+       {std::tuple{"", "", 100}, std::tuple{"a/", "", 100}, std::tuple{"a/", "a/1", 1},
+        std::tuple{"\xff", "", 10}, std::tuple{"c", "", 10}}) {
+    auto keys = store_->ListKeys("b", prefix, after, limit);
+    auto infos = store_->List("b", prefix, after, limit);
+    ASSERT_TRUE(keys.ok() && infos.ok()) << prefix;
+    EXPECT_EQ(*keys, Keys(*infos)) << prefix;
+  }
+  EXPECT_EQ(*store_->ListKeys("b", "a/", "", 100), (std::vector<std::string>{"a/1", "a/2"}));
+  EXPECT_EQ(store_->ListKeys("zz", "", "", 10).status().code(), "NoSuchBucket");
 }
 
 TEST_P(ObjectStoreTest, MissingThingsAreNotFound) {
@@ -519,6 +555,105 @@ TEST(LocalObjectStoreTest, UnsyncedBulkLoadIsReadableAfterReopen) {
   }
   auto store = std::move(LocalObjectStore::Open(*Env::Default(), root)).value();
   EXPECT_EQ(store->Get("bk", "k", "", std::nullopt)->bytes, "data");
+}
+
+TEST(LocalObjectStoreTest, ReadOnlyOpenReadsAndRefusesEveryWrite) {
+  TempDir dir;
+  const std::string root = dir.path() + "/objects";
+  EXPECT_EQ(LocalObjectStore::OpenReadOnly(*Env::Default(), root).status().code(), "NotFound");
+  EXPECT_FALSE(fs::exists(root));  // nothing created
+  auto writer = std::move(LocalObjectStore::Open(*Env::Default(), root)).value();
+  ASSERT_TRUE(writer->CreateBucket("bk").ok());
+  ASSERT_TRUE(writer->Put("bk", "a/1", "v1", "one", Meta("e", 3)).ok());
+  ASSERT_TRUE(writer->Put("bk", "a/2", "v1", "two", Meta("e", 3)).ok());
+  // Beside the writer (a running server), not after it.
+  auto s = LocalObjectStore::OpenReadOnly(*Env::Default(), root);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  auto ro = std::move(s).value();
+  EXPECT_EQ(ro->Get("bk", "a/1", "", std::nullopt)->bytes, "one");
+  EXPECT_EQ(Keys(*ro->List("bk", "a/", "", 10)), (std::vector<std::string>{"a/1", "a/2"}));
+  EXPECT_EQ(*ro->ListKeys("bk", "a/", "a/1", 10), (std::vector<std::string>{"a/2"}));
+  EXPECT_EQ(ro->ListKeys("nope", "", "", 10).status().code(), "NoSuchBucket");
+  std::string buf;
+  ObjectInfo info;
+  ASSERT_TRUE(ro->ReadLatest("bk", "a/2", &info, &buf).ok());
+  EXPECT_EQ(buf, "two");
+  // Writes after the read-only open are seen (once the reader's snapshot,
+  // at most 50 ms old, is renewed).
+  ASSERT_TRUE(writer->Put("bk", "a/2", "v2", "two-b", Meta("e", 5)).ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(60));
+  ASSERT_TRUE(ro->ReadLatest("bk", "a/2", &info, &buf).ok());
+  EXPECT_EQ(buf, "two-b");
+  EXPECT_EQ(info.version_id, "v2");
+  // Reads on several threads at once (each takes a pooled connection).
+  std::vector<std::thread> readers;
+  std::atomic<int> good{0};
+  for (int t = 0; t < 4; ++t) {
+    readers.emplace_back([&] {
+      std::string mine;
+      ObjectInfo i;
+      for (int n = 0; n < 200; ++n) {
+        if (ro->ReadLatest("bk", "a/1", &i, &mine).ok() && mine == "one") ++good;
+      }
+    });
+  }
+  for (auto& t : readers) t.join();
+  EXPECT_EQ(good.load(), 800);
+  EXPECT_EQ(ro->Put("bk", "a/3", "v1", "x", Meta("e", 1)).code(), "ReadOnly");
+  EXPECT_EQ(ro->Delete("bk", "a/1", "").code(), "ReadOnly");
+  EXPECT_EQ(ro->CreateBucket("other").code(), "ReadOnly");
+  EXPECT_EQ(ro->DeleteBucket("bk").code(), "ReadOnly");
+  EXPECT_EQ(ro->SetStorageClass("bk", {{"a/1", "v1"}}, "GLACIER").code(), "ReadOnly");
+  EXPECT_EQ(ro->UpdateMeta("bk", "a/1", "v1", Meta("e", 3)).code(), "ReadOnly");
+  EXPECT_EQ(ro->MovePendingBytes(10).status().code(), "ReadOnly");
+  EXPECT_EQ(writer->Get("bk", "a/1", "", std::nullopt)->bytes, "one");
+  EXPECT_EQ(CountFiles(root + "/data"), 3);
+}
+
+TEST(LocalObjectStoreTest, ReadLatestReadsTheFileAsItIsNotAsTheIndexSays) {
+  // Bytes changed on disk behind the store's back must reach the reader
+  // (a validator has to see them), longer or shorter than recorded.
+  TempDir dir;
+  auto store = std::move(LocalObjectStore::Open(*Env::Default(), dir.path() + "/objects")).value();
+  ASSERT_TRUE(store->CreateBucket("bk").ok());
+  ASSERT_TRUE(store->Put("bk", "k", "v1", "recorded", Meta("e", 8)).ok());
+  const std::string path = *store->FilePathForTesting("bk", "k", "v1");
+  std::string buf;
+  ObjectInfo info;
+  const std::string longer = "recorded" + std::string(100000, 'x');
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << longer;
+  ASSERT_TRUE(store->ReadLatest("bk", "k", &info, &buf).ok());
+  EXPECT_EQ(buf, longer);
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << "rec";
+  ASSERT_TRUE(store->ReadLatest("bk", "k", &info, &buf).ok());
+  EXPECT_EQ(buf, "rec");
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << "recorde!";
+  ASSERT_TRUE(store->ReadLatest("bk", "k", &info, &buf).ok());
+  EXPECT_EQ(buf, "recorde!");
+}
+
+TEST(LocalObjectStoreTest, ReadOnlyOpenLeavesAnInterruptedMoveAndStillReadsIt) {
+  TempDir dir;
+  const std::string root = dir.path() + "/objects";
+  {
+    auto store = std::move(LocalObjectStore::Open(*Env::Default(), root)).value();
+    ASSERT_TRUE(store->CreateBucket("bk").ok());
+    ASSERT_TRUE(store->Put("bk", "k", "v1", "cold bytes", Meta("e", 10)).ok());
+    ASSERT_TRUE(store->SetStorageClass("bk", {{"k", "v1"}}, "GLACIER").ok());
+    store->CrashAfterRenamesForTesting();
+    ASSERT_FALSE(store->MovePendingBytes(1000).ok());
+  }
+  auto ro = std::move(LocalObjectStore::OpenReadOnly(*Env::Default(), root)).value();
+  std::string buf;
+  ObjectInfo info;
+  ASSERT_TRUE(ro->ReadLatest("bk", "k", &info, &buf).ok());
+  EXPECT_EQ(buf, "cold bytes");
+  // Not repaired: the batch is still in flight for the next writable open.
+  EXPECT_EQ(*ro->PendingMovesForTesting(), 1);
+  ro.reset();
+  auto store = std::move(LocalObjectStore::Open(*Env::Default(), root)).value();
+  EXPECT_EQ(*store->PendingMovesForTesting(), 0);  // that open repaired it
+  EXPECT_EQ(store->Get("bk", "k", "", std::nullopt)->bytes, "cold bytes");
 }
 
 TEST(MetaCodecTest, RoundTripAndCorruption) {
