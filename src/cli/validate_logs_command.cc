@@ -1,5 +1,6 @@
 #include "cli/validate_logs_command.h"
 
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,7 +15,6 @@
 #include "base/env.h"
 #include "base/json.h"
 #include "base/time.h"
-#include "catalog/db.h"
 #include "crypto/sealer.h"
 #include "s3/sse_s3.h"
 #include "objstore/local_object_store.h"
@@ -210,14 +210,36 @@ void PrintJson(const Args& a, const validate::ValidationReport& r) {
 }
 
 // Public keys straight from a data directory's catalog (public halves only;
-// nothing is unsealed).
+// nothing is unsealed). The catalog is opened read-only (it may belong to a
+// running server, and a wrong --data-dir must not get a new catalog.db).
 Result<std::unique_ptr<validate::StaticPublicKeys>> KeysFromCatalog(const std::string& data_dir) {
-  OT_ASSIGN_OR_RETURN(auto db, catalog::Db::Open(data_dir + "/catalog.db"));
-  OT_ASSIGN_OR_RETURN(auto rows, db->Query("SELECT region, fingerprint, public_der FROM ct_signing_keys"));
-  auto keys = std::make_unique<validate::StaticPublicKeys>();
-  for (const auto& r : rows) {
-    keys->Add(catalog::AsString(r[0]), validate::PublicKey{catalog::AsString(r[1]), catalog::AsString(r[2])});
+  const std::string path = data_dir + "/catalog.db";
+  if (!Env::Default()->FileExists(path)) return Status::Error("NotFound", "no catalog at " + path);
+  sqlite3* db = nullptr;
+  std::unique_ptr<sqlite3, int (*)(sqlite3*)> closer(nullptr, sqlite3_close);
+  int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+  closer.reset(db);
+  auto failed = [&](const char* what) {
+    return Status::Internal(std::string("catalog ") + path + ": " + what + ": " +
+                            (db ? sqlite3_errmsg(db) : "out of memory"));
+  };
+  if (rc != SQLITE_OK) return failed("open");
+  sqlite3_busy_timeout(db, 5000);
+  sqlite3_stmt* raw = nullptr;
+  if (sqlite3_prepare_v2(db, "SELECT region, fingerprint, public_der FROM ct_signing_keys", -1,
+                         &raw, nullptr) != SQLITE_OK) {
+    return failed("query");
   }
+  std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> st(raw, sqlite3_finalize);
+  auto column = [&](int i) {
+    const void* p = sqlite3_column_blob(raw, i);
+    return p ? std::string(static_cast<const char*>(p), sqlite3_column_bytes(raw, i)) : std::string();
+  };
+  auto keys = std::make_unique<validate::StaticPublicKeys>();
+  while ((rc = sqlite3_step(raw)) == SQLITE_ROW) {
+    keys->Add(column(0), validate::PublicKey{column(1), column(2)});
+  }
+  if (rc != SQLITE_DONE) return failed("query");
   return keys;
 }
 
@@ -268,7 +290,9 @@ int RunValidate(const Args& a) {
   std::unique_ptr<validate::PublicKeySource> keys;
   if (!a.data_dir.empty()) {
     if (o.bucket.empty()) return fail("--s3-bucket is required with --data-dir");
-    auto opened = objstore::LocalObjectStore::Open(*Env::Default(), a.data_dir + "/objects");
+    // Read-only: nothing in the data directory is written or repaired, so
+    // this runs beside a live server too (docs/validation.md).
+    auto opened = objstore::LocalObjectStore::OpenReadOnly(*Env::Default(), a.data_dir + "/objects");
     if (!opened.ok()) return fail(opened.status().ToString());
     store = std::move(opened).value();
     auto catalog_keys = KeysFromCatalog(a.data_dir);

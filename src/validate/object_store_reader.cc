@@ -1,5 +1,7 @@
 #include "validate/object_store_reader.h"
 
+#include <algorithm>
+
 #include "crypto/aead.h"
 #include "s3/sse_s3.h"
 
@@ -17,12 +19,16 @@ Result<ListPage> ObjectStoreBucketReader::List(const std::string& bucket,
     after = marker + "\xff\xff\xff\xff";
   }
   int entries = 0;
+  // With a delimiter, a listing restarts after the first key under each
+  // rolled-up prefix, so a store page of page_size_ keys would be read for
+  // one: folders are asked for in small pages, growing while plain keys
+  // come.
+  int want = delimiter.empty() ? page_size_ : std::min(page_size_, 8);
   while (entries < page_size_) {
-    OT_ASSIGN_OR_RETURN(auto infos, store_.List(bucket, prefix, after, page_size_));
-    if (infos.empty()) return page;
+    OT_ASSIGN_OR_RETURN(auto keys, store_.ListKeys(bucket, prefix, after, want));
+    if (keys.empty()) return page;
     bool restarted = false;
-    for (const auto& info : infos) {
-      const std::string& key = info.key;
+    for (const std::string& key : keys) {
       if (!delimiter.empty()) {
         size_t at = key.find(delimiter, prefix.size());
         if (at != std::string::npos) {
@@ -41,27 +47,28 @@ Result<ListPage> ObjectStoreBucketReader::List(const std::string& bucket,
       after = key;
       if (++entries >= page_size_) break;
     }
-    if (!restarted && static_cast<int>(infos.size()) < page_size_) return page;
+    if (!restarted && static_cast<int>(keys.size()) < want) return page;
+    if (!restarted) want = std::min(page_size_, want * 4);
   }
   page.truncated = true;
   return page;
 }
 
-Status ObjectStoreBucketReader::Get(const std::string& bucket, const std::string& key,
-                                    std::map<std::string, std::string>* metadata,
-                                    const std::function<void(std::string_view)>& on_bytes) {
-  auto data = store_.Get(bucket, key, "");
-  if (!data.ok()) {
-    if (data.status().code() == "NoSuchKey" || data.status().code() == "NoSuchVersion") {
+Status ObjectStoreBucketReader::GetWhole(const std::string& bucket, const std::string& key,
+                                         std::map<std::string, std::string>* metadata,
+                                         std::string* bytes) {
+  objstore::ObjectInfo info;
+  if (Status got = store_.ReadLatest(bucket, key, &info, bytes); !got.ok()) {
+    if (got.code() == "NoSuchKey" || got.code() == "NoSuchVersion") {
       return Status::Error("NoSuchKey", "The specified key does not exist.", 404);
     }
-    return data.status();
+    return got;
   }
-  if (data->info.meta.delete_marker) {
+  if (info.meta.delete_marker) {
     return Status::Error("NoSuchKey", "The specified key does not exist.", 404);
   }
-  if (metadata != nullptr) *metadata = data->info.meta.user_meta;
-  const auto& attrs = data->info.meta.attributes;
+  if (metadata != nullptr) *metadata = std::move(info.meta.user_meta);
+  const auto& attrs = info.meta.attributes;
   if (auto enc = attrs.find(s3::kAttrEncrypted); enc != attrs.end() && enc->second == "1") {
     auto sse = attrs.find(s3::kAttrSse);
     auto wrapped = attrs.find(s3::kAttrDataKey);
@@ -73,7 +80,7 @@ Status ObjectStoreBucketReader::Get(const std::string& bucket, const std::string
                                "SSE-S3 without the data directory's keys): validate through the "
                                "API instead");
     }
-    const std::string aad = s3::ObjectAad(bucket, key, data->info.version_id);
+    const std::string aad = s3::ObjectAad(bucket, key, info.version_id);
     auto object_key = s3::UnwrapSseS3DataKey(sse_s3_key_, wrapped->second, aad);
     // A stored object that does not open is damage to the stored bytes,
     // not a missing file: it aborts the run like any read error.
@@ -81,13 +88,21 @@ Status ObjectStoreBucketReader::Get(const std::string& bucket, const std::string
       return Status::Error("EncryptedObject", "s3://" + bucket + "/" + key +
                                                   ": its SSE-S3 data key does not open");
     }
-    if (!crypto::AesGcmOpenInPlace(*object_key, &data->bytes, aad).ok()) {
+    if (!crypto::AesGcmOpenInPlace(*object_key, bytes, aad).ok()) {
       return Status::Error("EncryptedObject",
                            "s3://" + bucket + "/" + key + ": ciphertext failed authentication");
     }
   }
+  return Status::Ok();
+}
+
+Status ObjectStoreBucketReader::Get(const std::string& bucket, const std::string& key,
+                                    std::map<std::string, std::string>* metadata,
+                                    const std::function<void(std::string_view)>& on_bytes) {
+  std::string bytes;
+  OT_RETURN_IF_ERROR(GetWhole(bucket, key, metadata, &bytes));
   constexpr size_t kChunk = 1 << 20;
-  std::string_view all = data->bytes;
+  std::string_view all = bytes;
   for (size_t off = 0; off < all.size(); off += kChunk) on_bytes(all.substr(off, kChunk));
   return Status::Ok();
 }

@@ -28,6 +28,10 @@ class ObjectStoreBucketReader final : public BucketReader {
   Status Get(const std::string& bucket, const std::string& key,
              std::map<std::string, std::string>* metadata,
              const std::function<void(std::string_view)>& on_bytes) override;
+  // Reads the object file straight into `bytes` (ObjectStore::ReadLatest)
+  // and decrypts SSE-S3 in place.
+  Status GetWhole(const std::string& bucket, const std::string& key,
+                  std::map<std::string, std::string>* metadata, std::string* bytes) override;
 
  private:
   objstore::ObjectStore& store_;

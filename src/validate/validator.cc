@@ -7,6 +7,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -127,7 +128,9 @@ class Run {
   Status CheckUnlisted(size_t index);
   void HashWorker();
   void Emit(size_t chain, FileResult r);
-  void Enqueue(LogTask t);
+  void EmitLocked(size_t chain, FileResult r);  // requires mu_
+  // Queues one digest's log files (one lock and one wake-up for all).
+  void Enqueue(std::vector<LogTask> tasks);
   Result<const RegionKeys*> KeysFor(const std::string& region);
   // The DER key for `fingerprint` in `region`, or nullopt. A fingerprint
   // that the keys fetched so far lack triggers one fresh fetch: on a live
@@ -135,6 +138,11 @@ class Run {
   Result<std::optional<std::string>> DerFor(const std::string& region,
                                             const std::string& fingerprint);
   void MaybeProgress(bool force = false);
+  void MaybeProgressLocked(bool force);  // requires mu_
+  // The parsed key for `der`, parsed once per run (a chain's digests share
+  // a few keys, and OpenSSL's per-key set-up is a visible share of a
+  // verification); nullptr when it does not parse.
+  std::shared_ptr<const crypto::RsaPublicKey> ParsedKey(const std::string& der);
   // The id of the bucket's lifecycle rule that has expired `key` by now
   // (its creation time read from its CloudTrail name), or nullopt.
   std::optional<std::string> ExpiredBy(const std::string& key) const;
@@ -157,6 +165,7 @@ class Run {
   std::mutex mu_;  // guards everything below, chains_ contents and observer calls
   ValidationReport report_;
   std::map<std::string, RegionKeys> region_keys_;
+  std::map<std::string, std::shared_ptr<const crypto::RsaPublicKey>> parsed_keys_;  // by DER
   Status first_error_;
   Progress progress_;
   std::chrono::steady_clock::time_point last_progress_ = std::chrono::steady_clock::now();
@@ -183,6 +192,10 @@ std::optional<std::string> Run::ExpiredBy(const std::string& key) const {
 
 void Run::Emit(size_t chain, FileResult r) {
   std::lock_guard<std::mutex> lock(mu_);
+  EmitLocked(chain, std::move(r));
+}
+
+void Run::EmitLocked(size_t chain, FileResult r) {
   ChainSummary& s = chains_[chain].summary;
   r.account = s.account;
   r.region = s.region;
@@ -232,6 +245,11 @@ void Run::Emit(size_t chain, FileResult r) {
 void Run::MaybeProgress(bool force) {
   if (obs_ == nullptr) return;
   std::lock_guard<std::mutex> lock(mu_);
+  MaybeProgressLocked(force);
+}
+
+void Run::MaybeProgressLocked(bool force) {
+  if (obs_ == nullptr) return;
   auto now = std::chrono::steady_clock::now();
   if (!force && now - last_progress_ < seconds(1)) return;
   last_progress_ = now;
@@ -239,11 +257,19 @@ void Run::MaybeProgress(bool force) {
   obs_->OnProgress(progress_);
 }
 
-void Run::Enqueue(LogTask t) {
-  std::unique_lock<std::mutex> lock(q_mu_);
-  q_not_full_.wait(lock, [&] { return queue_.size() < q_cap_ || q_closed_; });
-  queue_.push_back(std::move(t));
-  q_not_empty_.notify_one();
+void Run::Enqueue(std::vector<LogTask> tasks) {
+  if (tasks.empty()) return;
+  bool was_empty;
+  {
+    std::unique_lock<std::mutex> lock(q_mu_);
+    // A batch may take the queue past its cap by one digest's files.
+    q_not_full_.wait(lock, [&] { return queue_.size() < q_cap_ || q_closed_; });
+    was_empty = queue_.empty();
+    for (auto& t : tasks) queue_.push_back(std::move(t));
+  }
+  // Hashers wait only on an empty queue: a push onto a non-empty one has
+  // nobody to wake.
+  if (was_empty) q_not_empty_.notify_all();
 }
 
 void Run::HashWorker() {
@@ -252,73 +278,107 @@ void Run::HashWorker() {
   // set-up would be a visible share of the work).
   BufferGunzipHasher whole;
   std::string gz;
+  bool whole_reads = true;  // until the reader says it only streams
+  // Tasks are taken and results handed over a few at a time: one lock of
+  // the queue and one of mu_ per batch, not per file (with walkers and
+  // hashers on the same cores, per-file hand-offs cost a futex each).
+  constexpr size_t kBatch = 4;
+  std::vector<LogTask> tasks;
+  std::vector<std::pair<size_t, FileResult>> results;
   for (;;) {
-    LogTask t;
+    tasks.clear();
+    bool wake_walkers;
     {
       std::unique_lock<std::mutex> lock(q_mu_);
       q_not_empty_.wait(lock, [&] { return !queue_.empty() || q_closed_; });
       if (queue_.empty()) return;
-      t = std::move(queue_.front());
-      queue_.pop_front();
-      q_not_full_.notify_one();
+      while (!queue_.empty() && tasks.size() < kBatch) {
+        tasks.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+      // Walkers blocked on a full queue are woken once it is half empty,
+      // not at every batch taken (the hashers still have half a queue).
+      wake_walkers = queue_.size() < q_cap_ / 2;
     }
-    if (abort_) continue;
-    // Objects are collected whole (the usual case) and hashed with
-    // libdeflate; one larger than kWholeLimit switches to streaming so
-    // memory stays bounded.
-    constexpr size_t kWholeLimit = 16u << 20;
-    std::optional<GunzipHasher> stream;
-    gz.clear();
-    uint64_t fetched = 0;
-    Status s = reader_.Get(t.bucket, t.key, nullptr, [&](std::string_view chunk) {
-      fetched += chunk.size();
-      if (stream) {
-        stream->Update(chunk);
-      } else if (gz.size() + chunk.size() > kWholeLimit) {
-        stream.emplace();
-        stream->Update(gz);
-        stream->Update(chunk);
+    if (wake_walkers) q_not_full_.notify_all();
+    results.clear();
+    uint64_t fetched_total = 0, inflated_total = 0;
+    for (LogTask& t : tasks) {
+      if (abort_) break;
+      // Objects are collected whole (the usual case) and hashed with
+      // libdeflate. From a streaming reader (the API) one larger than
+      // kWholeLimit switches to streaming so memory stays bounded; a data
+      // directory's reader holds each object whole (as the store reads it).
+      constexpr size_t kWholeLimit = 16u << 20;
+      std::optional<GunzipHasher> stream;
+      gz.clear();
+      uint64_t fetched = 0;
+      // A reader that holds objects whole (a data directory) reads straight
+      // into `gz`: no chunking, no copy.
+      Status s = whole_reads ? reader_.GetWhole(t.bucket, t.key, nullptr, &gz)
+                             : Status::Error("Unsupported", "");
+      if (IsUnsupported(s)) {
+        whole_reads = false;
         gz.clear();
+        s = reader_.Get(t.bucket, t.key, nullptr, [&](std::string_view chunk) {
+          fetched += chunk.size();
+          if (stream) {
+            stream->Update(chunk);
+          } else if (gz.size() + chunk.size() > kWholeLimit) {
+            stream.emplace();
+            stream->Update(gz);
+            stream->Update(chunk);
+            gz.clear();
+          } else {
+            gz.append(chunk);
+          }
+        });
       } else {
-        gz.append(chunk);
+        fetched = gz.size();
       }
-    });
-    FileResult r;
-    r.kind = FileKind::kLog;
-    r.bucket = t.bucket;
-    r.key = t.key;
-    uint64_t inflated = 0;
-    if (!s.ok()) {
-      if (IsArchived(s)) {
-        r.verdict = Verdict::kArchived;
-      } else if (!IsNotFound(s)) {
-        std::lock_guard<std::mutex> lock(mu_);
-        if (first_error_.ok()) first_error_ = s;
-        abort_ = true;
-        continue;
-      } else if (auto rule = ExpiredBy(t.key)) {
-        r.verdict = Verdict::kExpired;
-        r.detail = "rule " + *rule;
+      FileResult r;
+      r.kind = FileKind::kLog;
+      r.bucket = std::move(t.bucket);
+      r.key = std::move(t.key);
+      uint64_t inflated = 0;
+      if (!s.ok()) {
+        if (IsArchived(s)) {
+          r.verdict = Verdict::kArchived;
+        } else if (!IsNotFound(s)) {
+          std::lock_guard<std::mutex> lock(mu_);
+          if (first_error_.ok()) first_error_ = s;
+          abort_ = true;
+          break;
+        } else if (auto rule = ExpiredBy(r.key)) {
+          r.verdict = Verdict::kExpired;
+          r.detail = "rule " + *rule;
+        } else {
+          r.verdict = Verdict::kNotFound;
+        }
       } else {
-        r.verdict = Verdict::kNotFound;
+        auto h = stream ? stream->Finish() : whole.HashHex(gz);
+        inflated = stream ? stream->inflated_bytes() : whole.inflated_bytes();
+        if (!h.ok()) {
+          r.verdict = Verdict::kInvalidFormat;
+          r.detail = h.status().message();
+        } else if (*h != t.expected_hash) {
+          r.verdict = Verdict::kHashMismatch;
+        }
       }
-    } else {
-      auto h = stream ? stream->Finish() : whole.HashHex(gz);
-      inflated = stream ? stream->inflated_bytes() : whole.inflated_bytes();
-      if (!h.ok()) {
-        r.verdict = Verdict::kInvalidFormat;
-        r.detail = h.status().message();
-      } else if (*h != t.expected_hash) {
-        r.verdict = Verdict::kHashMismatch;
-      }
+      // A whole read of an unusually large object is not kept for the
+      // worker's life.
+      if (gz.capacity() > kWholeLimit) std::string().swap(gz);
+      fetched_total += fetched;
+      inflated_total += inflated;
+      results.emplace_back(t.chain_index, std::move(r));
     }
     {
       std::lock_guard<std::mutex> lock(mu_);
-      report_.bytes_fetched += fetched;
-      report_.bytes_inflated += inflated;
+      report_.bytes_fetched += fetched_total;
+      report_.bytes_inflated += inflated_total;
+      for (auto& [chain, r] : results) EmitLocked(chain, std::move(r));
+      MaybeProgressLocked(false);
     }
-    Emit(t.chain_index, std::move(r));
-    MaybeProgress();
   }
 }
 
@@ -357,6 +417,18 @@ Result<std::optional<std::string>> Run::DerFor(const std::string& region,
   auto it = rk.der_by_fingerprint.find(fingerprint);
   if (it == rk.der_by_fingerprint.end()) return std::optional<std::string>();
   return std::optional<std::string>(it->second);
+}
+
+std::shared_ptr<const crypto::RsaPublicKey> Run::ParsedKey(const std::string& der) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (auto it = parsed_keys_.find(der); it != parsed_keys_.end()) return it->second;
+  }
+  auto parsed = crypto::RsaPublicKey::FromDer(der);
+  if (!parsed.ok()) return nullptr;
+  auto key = std::make_shared<const crypto::RsaPublicKey>(std::move(parsed).value());
+  std::lock_guard<std::mutex> lock(mu_);
+  return parsed_keys_.emplace(der, std::move(key)).first->second;
 }
 
 Status Run::WalkChain(size_t index) {
@@ -409,6 +481,7 @@ Status Run::WalkChain(size_t index) {
   };
   std::optional<Expect> expect;
   std::string cur_bucket = bucket;
+  std::string gz;  // one buffer for the chain's digests
   std::string key = digests.back();
   TimePoint last_start = *ParseAmzDate(stamp_of(key));
 
@@ -418,8 +491,12 @@ Status Run::WalkChain(size_t index) {
     r.bucket = cur_bucket;
     r.key = key;
     std::map<std::string, std::string> meta;
-    std::string gz;
-    Status got = reader_.Get(cur_bucket, key, &meta, [&](std::string_view c) { gz.append(c); });
+    gz.clear();
+    Status got = reader_.GetWhole(cur_bucket, key, &meta, &gz);
+    if (IsUnsupported(got)) {
+      gz.clear();
+      got = reader_.Get(cur_bucket, key, &meta, [&](std::string_view c) { gz.append(c); });
+    }
     {
       std::lock_guard<std::mutex> lock(mu_);
       report_.bytes_fetched += gz.size();
@@ -470,8 +547,8 @@ Status Run::WalkChain(size_t index) {
                                                " for fingerprint " + d->fingerprint);
       continue;
     }
-    auto pub = crypto::RsaPublicKey::FromDer(*der);
-    if (!pub.ok()) {
+    std::shared_ptr<const crypto::RsaPublicKey> pub = ParsedKey(*der);
+    if (pub == nullptr) {
       invalid(Verdict::kBadPublicKey, "Unable to load PKCS #1 key with fingerprint " + d->fingerprint);
       continue;
     }
@@ -517,7 +594,12 @@ Status Run::WalkChain(size_t index) {
       chain.longest_period = std::max<Duration>(chain.longest_period, de - ds);
       for (const auto& lf : d->log_files) chain.listed.insert(lf.bucket + "/" + lf.key);
     }
-    for (const auto& lf : d->log_files) Enqueue(LogTask{lf.bucket, lf.key, lf.hash_value, index});
+    std::vector<LogTask> tasks;
+    tasks.reserve(d->log_files.size());
+    for (const auto& lf : d->log_files) {
+      tasks.push_back(LogTask{lf.bucket, lf.key, lf.hash_value, index});
+    }
+    Enqueue(std::move(tasks));
     last_start = ds;
     // The successor expectation for the previous digest.
     expect = Expect{key, d->start_time, ToLower(d->previous_signature.value_or("")),
@@ -670,7 +752,11 @@ Result<ValidationReport> Run::Execute(std::vector<std::pair<std::string, std::st
     for (;;) {
       size_t i = next++;
       if (i >= chains_.size() || abort_) return;
+      // The unlisted check needs only this chain's walk (its digests'
+      // spans and listed keys), so it runs here, while the hashers still
+      // work, not in a single-threaded pass after them.
       Status s = WalkChain(i);
+      if (s.ok() && o_.check_unlisted) s = CheckUnlisted(i);
       if (!s.ok()) {
         std::lock_guard<std::mutex> lock(mu_);
         if (first_error_.ok()) first_error_ = s;
@@ -694,10 +780,6 @@ Result<ValidationReport> Run::Execute(std::vector<std::pair<std::string, std::st
   for (auto& t : hashers) t.join();
   if (!first_error_.ok()) return first_error_;
   CheckChainEnds();
-
-  if (o_.check_unlisted) {
-    for (size_t i = 0; i < chains_.size(); ++i) OT_RETURN_IF_ERROR(CheckUnlisted(i));
-  }
   MaybeProgress(true);
   report_.start = o_.start;
   report_.end = o_.end;
