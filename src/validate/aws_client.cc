@@ -277,6 +277,10 @@ Result<HttpReply> AwsClient::Send(const std::string& service, const std::string&
       parser.emplace();
       parser->body_limit(std::numeric_limits<std::uint64_t>::max());
       conn->buffer.clear();
+      // Beast reads at most the buffer's free capacity per read_some and a
+      // flat_buffer it was not asked to grow stays at its first size: room
+      // for a log file (tens of KB) makes one read of what took dozens.
+      if (conn->buffer.capacity() < (256u << 10)) conn->buffer.reserve(256u << 10);
       http::read(conn->stream, conn->buffer, *parser, ec);
     }
     if (!ec) break;
