@@ -191,15 +191,19 @@ void Deliverer::Tick() { TickImpl(/*attempt=*/true); }
 
 void Deliverer::TickImpl(bool attempt) {
   TimePoint now;
+  Duration busy;  // the sealer's part of the tick (SealLead)
   {
     std::lock_guard<std::mutex> lock(mu_);
     now = clock_.Now();
     DrainAndRoute(now);
     (void)SealBatches(now, /*all=*/false);  // one not committed is retried next tick
+    busy = clock_.Now() - now;
   }
   if (attempt) (void)AttemptPending(now, /*ignore_backoff=*/false);
   std::lock_guard<std::mutex> lock(mu_);
+  const TimePoint checkpoint_start = clock_.Now();
   AdvanceCheckpoint();
+  NoteCost(tick_cost_ns_, busy + (clock_.Now() - checkpoint_start));
 }
 
 Status Deliverer::Flush() {
@@ -233,16 +237,24 @@ Deliverer::Stats Deliverer::stats() const {
 Duration Deliverer::SealLead() const {
   if (!options_.seal_ahead) return Duration::zero();
   const Duration cost = std::chrono::nanoseconds(delivery_cost_ns_.load(std::memory_order_relaxed));
-  return std::min<Duration>(cost + options_.poll_interval, options_.delivery_interval / 2);
+  const Duration tick = std::chrono::nanoseconds(tick_cost_ns_.load(std::memory_order_relaxed));
+  // Twice the recent cost of a file: it can wait behind a larger one in the
+  // writer's queue, and the estimate trails a rising cost by a file. Twice
+  // a tick's lateness: a batch opens at the tick that drains its first
+  // event, up to a poll interval (idle) or a tick (busy: under full load a
+  // tick drains and seals for hundreds of milliseconds) after the event was
+  // appended, and is sealed by a tick just as late.
+  return std::min<Duration>(2 * cost + 2 * (options_.poll_interval + tick),
+                            options_.delivery_interval / 2);
 }
 
-void Deliverer::NoteDeliveryCost(Duration cost) {
+void Deliverer::NoteCost(std::atomic<int64_t>& estimate, Duration cost) {
   const int64_t sample = std::chrono::duration_cast<std::chrono::nanoseconds>(cost).count();
-  int64_t old = delivery_cost_ns_.load(std::memory_order_relaxed);
-  // Rises at once (a slow write now is likely slow again next), falls by an
-  // eighth of the difference per file (one fast file says little).
+  int64_t old = estimate.load(std::memory_order_relaxed);
+  // Rises at once (slow now is likely slow again next), falls by an eighth
+  // of the difference per sample (one fast sample says little).
   const int64_t next = sample >= old ? sample : old - (old - sample) / 8;
-  delivery_cost_ns_.store(next, std::memory_order_relaxed);
+  estimate.store(next, std::memory_order_relaxed);
 }
 
 Status Deliverer::SealBatches(TimePoint now, bool all) {
@@ -437,7 +449,8 @@ Status Deliverer::Attempt(PendingFile& f, TimePoint now) {
   if (s.ok()) {
     // Retries wait out a backoff, and files reloaded after a restart were
     // sealed before it: only first attempts of this run measure the path.
-    if (f.attempts == 1 && f.sealed_at != TimePoint{}) NoteDeliveryCost(clock_.Now() - f.sealed_at);
+    if (f.attempts == 1 && f.sealed_at != TimePoint{})
+      NoteCost(delivery_cost_ns_, clock_.Now() - f.sealed_at);
     return s;
   }
   {

@@ -99,10 +99,11 @@ class Deliverer {
     Duration min_tick_spacing = Duration::zero();
     // Seal a batch early enough that its first event is delivered within
     // `delivery_interval`, not one interval plus the time sealing and
-    // writing take: the batch is due at interval - lead, where lead is the
-    // recent cost from a seal's tick to its file written (fast to rise,
-    // slow to fall) plus `poll_interval` (how late a tick can come), at most
-    // half the interval. Off: due at exactly the interval (tests that step
+    // writing take: the batch is due at interval - lead, where lead is
+    // twice the recent cost from a seal's tick to its file written (fast to
+    // rise, slow to fall) plus twice a poll interval and the recent length
+    // of a tick (how late the tick that opens a batch and the one that
+    // seals it can come), at most half the interval. Off: due at exactly the interval (tests that step
     // a SimulatedClock rely on that).
     bool seal_ahead = false;
     // Optional: see DeliveredHook.
@@ -209,8 +210,10 @@ class Deliverer {
   Status AttemptPending(TimePoint now, bool ignore_backoff);  // takes attempt_mu_
   // How long before its interval a batch is sealed (Options::seal_ahead).
   Duration SealLead() const;
-  // A file's first attempt succeeded `cost` after the tick that sealed it.
-  void NoteDeliveryCost(Duration cost);
+  // Folds `cost` into a recent-cost estimate (see SealLead): a file's first
+  // attempt succeeded that long after the tick that sealed it, or a tick
+  // took that long. Only the thread doing that work writes it.
+  static void NoteCost(std::atomic<int64_t>& estimate, Duration cost);
   void AdvanceCheckpoint();                                   // requires mu_
 
   // Constant after construction.
@@ -238,8 +241,9 @@ class Deliverer {
   uint64_t last_drained_seq_ = 0;              // guarded by mu_
 
   std::atomic<bool> stop_{false};
-  // Recent seal-to-written time in nanoseconds (see SealLead).
+  // Recent seal-to-written and tick times in nanoseconds (see SealLead).
   std::atomic<int64_t> delivery_cost_ns_{0};
+  std::atomic<int64_t> tick_cost_ns_{0};
   std::mutex thread_mu_;
   std::thread thread_;         // guarded by thread_mu_
   std::thread writer_thread_;  // guarded by thread_mu_

@@ -418,9 +418,9 @@ class SlowClockWriter : public LogWriter {
   Duration cost_;
 };
 
-// With seal_ahead, a batch is sealed early by what the last files took from
-// their sealing tick to written, plus one poll interval, so that its first
-// event is still delivered within the interval; at most half the interval.
+// With seal_ahead, a batch is sealed early by twice what the last files took
+// from their sealing tick to written, plus two poll intervals, so that its
+// first event is still delivered within the interval; at most half of it.
 TEST_F(DelivererTest, SealAheadSealsEarlyByTheRecentDeliveryCost) {
   for (bool ahead : {false, true}) {
     SCOPED_TRACE(ahead ? "seal_ahead" : "at the interval");
@@ -436,13 +436,13 @@ TEST_F(DelivererTest, SealAheadSealsEarlyByTheRecentDeliveryCost) {
     ASSERT_EQ(inner.calls.size(), 1u);
     Append({Ev(kDev, "us-east-1", clock_.Now(), 2)});
     d.Tick();  // opened now
-    clock_.Advance(minutes(5) - seconds(32));
+    clock_.Advance(minutes(5) - seconds(63));
     d.Tick();
-    EXPECT_EQ(inner.calls.size(), 1u);  // 31 s is the lead: not yet
+    EXPECT_EQ(inner.calls.size(), 1u);  // 2 * 30 s + 2 * 1 s is the lead: not yet
     clock_.Advance(seconds(1));
     d.Tick();
     EXPECT_EQ(inner.calls.size(), ahead ? 2u : 1u);
-    clock_.Advance(seconds(31));
+    clock_.Advance(seconds(62));
     d.Tick();
     EXPECT_EQ(inner.calls.size(), 2u);
   }
@@ -464,6 +464,43 @@ TEST_F(DelivererTest, SealAheadSealsEarlyByTheRecentDeliveryCost) {
   clock_.Advance(seconds(1));
   d.Tick();
   EXPECT_EQ(inner.calls.size(), 2u);
+}
+
+// An event source whose drains take `cost` of the (simulated) clock.
+class SlowDrainQueue : public ingest::EventSource {
+ public:
+  SlowDrainQueue(ingest::MemoryEventQueue& inner, SimulatedClock& clock, Duration cost)
+      : inner_(inner), clock_(clock), cost_(cost) {}
+  std::vector<ingest::Event> Drain(size_t max) override {
+    clock_.Advance(cost_);
+    return inner_.Drain(max);
+  }
+  bool WaitForEvents(Duration timeout) override { return inner_.WaitForEvents(timeout); }
+
+ private:
+  ingest::MemoryEventQueue& inner_;
+  SimulatedClock& clock_;
+  Duration cost_;
+};
+
+// Long ticks (a busy sealer) count too: a batch opens and is sealed up to a
+// tick late, so the lead grows by twice the recent tick length.
+TEST_F(DelivererTest, SealAheadCountsLongTicks) {
+  SlowDrainQueue slow(queue_, clock_, seconds(10));
+  options_.seal_ahead = true;
+  options_.poll_interval = seconds(1);
+  Deliverer d(slow, dir_, writer_, clock_, options_);
+  Append({Ev(kDev, "us-east-1", clock_.Now(), 1)});
+  const TimePoint opened = clock_.Now();
+  d.Tick();  // opens the batch; two drains (the event, then none): 20 s
+  // Lead 2 * (1 s + 20 s) = 42 s: due at 258 s. (Without the ticks' length
+  // it would be 2 s, due at 298 s.)
+  clock_.Advance(opened + seconds(257) - clock_.Now());
+  d.Tick();  // at 257 s: not due; this tick takes 10 s
+  EXPECT_TRUE(writer_.calls.empty());
+  clock_.Advance(seconds(1));
+  d.Tick();  // at 268 s (lead now 2 * (1 s + 18.75 s)): sealed
+  EXPECT_EQ(writer_.calls.size(), 1u);
 }
 
 TEST_F(DelivererTest, UnroutedEventsAreNotBatched) {
