@@ -7,8 +7,8 @@
 //       [--only handler|parse|convert|uuid|time|reference]   (e.g. under perf)
 //
 // The events are the real samples rewritten in the custom-event schema,
-// exactly as bench_put_audit_events builds them (a copy of its
-// ToCustomEvent), joined into PutAuditEvents bodies of --batch events. It
+// exactly as bench_put_audit_events builds them (audit_event_samples.h),
+// joined into PutAuditEvents bodies of --batch events. It
 // prints microseconds of thread CPU per event for the whole step
 // (ParseAuditEventsBody + NewUuid + ConvertAuditEvent, as the handler calls
 // them) and for each part alone, and the nlohmann reference conversion for
@@ -24,12 +24,14 @@
 #include <string>
 #include <vector>
 
+#include "audit_event_samples.h"
 #include "base/ids.h"
 #include "base/json.h"
 #include "base/time.h"
 #include "cloudtrail/channel_events.h"
 
 using namespace orgtrail;
+using namespace orgtrail::bench;
 
 namespace {
 
@@ -39,58 +41,12 @@ std::string Flag(int argc, char** argv, const std::string& name, const std::stri
   return def;
 }
 
-// One sample record in the custom-event schema (as bench_put_audit_events).
-std::string ToCustomEvent(const Json& r, size_t n) {
-  Json who = r.value("userIdentity", Json::object());
-  Json e = {{"version", "1.0"},
-            {"userIdentity",
-             {{"type", who.value("type", "Unknown")},
-              {"principalId", who.value("principalId", "anonymous")},
-              {"details", who}}},
-            {"eventSource", r.value("eventSource", "app.example.com")},
-            {"eventName", r.value("eventName", "Event")},
-            {"eventTime", r.value("eventTime", "2026-01-01T00:00:00Z")},
-            {"UID", "bench-" + std::to_string(n)}};
-  for (const char* k : {"userAgent", "sourceIPAddress", "errorCode", "errorMessage"})
-    if (r.contains(k) && r[k].is_string()) e[k] = r[k];
-  for (const char* k : {"requestParameters", "responseElements", "additionalEventData"})
-    if (r.contains(k) && r[k].is_object()) e[k] = r[k];
-  return e.dump();
-}
-
-std::vector<std::string> LoadSamples(const std::string& dir) {
-  std::vector<std::string> out;
-  std::error_code ec;
-  for (const auto& f : std::filesystem::directory_iterator(dir, ec)) {
-    std::ifstream in(f.path());
-    std::stringstream ss;
-    ss << in.rdbuf();
-    Json j = Json::parse(ss.str(), nullptr, false);
-    if (j.is_discarded()) continue;
-    if (j.is_object() && j.contains("Records")) j = j["Records"];
-    if (j.is_object()) j = Json::array({j});
-    if (!j.is_array()) continue;
-    for (const Json& r : j) {
-      if (!r.is_object()) continue;
-      std::string e = ToCustomEvent(r, out.size());
-      if (e.size() < 200 * 1024) out.push_back(std::move(e));
-    }
-  }
-  return out;
-}
-
 std::string Body(const std::vector<std::string>& events, size_t first, size_t count) {
   Json list = Json::array();
   for (size_t i = 0; i < count; ++i)
     list.push_back(
         {{"id", "e" + std::to_string(i)}, {"eventData", events[(first + i) % events.size()]}});
   return Json{{"auditEvents", list}}.dump();
-}
-
-double ThreadCpuMicros() {
-  timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) * 1e6 + static_cast<double>(ts.tv_nsec) / 1e3;
 }
 
 double LoadAverage() {
@@ -130,7 +86,7 @@ int main(int argc, char** argv) {
   const size_t batch = std::stoul(Flag(argc, argv, "batch", "100"));
   const std::string dir =
       Flag(argc, argv, "samples", "../shared/data/cloudtrail-samples/traildiscover");
-  std::vector<std::string> samples = LoadSamples(dir);
+  std::vector<std::string> samples = LoadCustomEventSamples(dir);
   if (samples.empty() || batch == 0) {
     std::fprintf(stderr, "no samples under %s (--samples DIR)\n", dir.c_str());
     return 1;

@@ -52,6 +52,7 @@
 
 #include "base/json.h"
 #include "base/strings.h"
+#include "audit_event_samples.h"
 #include "bench_client.h"
 #include "crypto/aead.h"
 #include "crypto/hash.h"
@@ -64,45 +65,6 @@ using namespace orgtrail::bench;
 namespace {
 
 using SteadyClock = std::chrono::steady_clock;
-
-// One sample record in the custom-event schema PutAuditEvents takes.
-std::string ToCustomEvent(const Json& r, size_t n) {
-  Json who = r.value("userIdentity", Json::object());
-  Json e = {{"version", "1.0"},
-            {"userIdentity",
-             {{"type", who.value("type", "Unknown")},
-              {"principalId", who.value("principalId", "anonymous")},
-              {"details", who}}},
-            {"eventSource", r.value("eventSource", "app.example.com")},
-            {"eventName", r.value("eventName", "Event")},
-            {"eventTime", r.value("eventTime", "2026-01-01T00:00:00Z")},
-            {"UID", "bench-" + std::to_string(n)}};
-  for (const char* k : {"userAgent", "sourceIPAddress", "errorCode", "errorMessage"})
-    if (r.contains(k) && r[k].is_string()) e[k] = r[k];
-  for (const char* k : {"requestParameters", "responseElements", "additionalEventData"})
-    if (r.contains(k) && r[k].is_object()) e[k] = r[k];
-  return e.dump();
-}
-
-std::vector<std::string> LoadSamples(const std::string& dir) {
-  std::vector<std::string> out;
-  for (const auto& f : std::filesystem::directory_iterator(dir)) {
-    std::ifstream in(f.path());
-    std::stringstream ss;
-    ss << in.rdbuf();
-    Json j = Json::parse(ss.str(), nullptr, false);
-    if (j.is_discarded()) continue;
-    if (j.is_object() && j.contains("Records")) j = j["Records"];
-    if (j.is_object()) j = Json::array({j});
-    if (!j.is_array()) continue;
-    for (const Json& r : j) {
-      if (!r.is_object()) continue;
-      std::string e = ToCustomEvent(r, out.size());
-      if (e.size() < 200 * 1024) out.push_back(std::move(e));
-    }
-  }
-  return out;
-}
 
 // SignedRequest with a region (bench_client.h signs for us-east-1).
 http::request<http::string_body> SignedFor(const auth::SigningCredentials& creds, uint16_t port,
@@ -224,14 +186,6 @@ double MachineBound(const std::vector<std::string>& events, size_t batch, int th
   stop = true;
   for (auto& th : ts) th.join();
   return static_cast<double>(done) / std::chrono::duration<double>(SteadyClock::now() - start).count();
-}
-
-// CPU time of the calling thread, in microseconds: stage costs measured by
-// it hold up better than wall time while others share the cores.
-double ThreadCpuMicros() {
-  timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) * 1e6 + static_cast<double>(ts.tv_nsec) / 1e3;
 }
 
 // Microseconds of CPU per event of each stage alone (one thread, `seconds`
@@ -378,7 +332,7 @@ int main(int argc, char** argv) {
   const int bound_level = gzip_level > 0 ? gzip_level : delivery::kDeliveryGzipLevel;
   spdlog::set_level(spdlog::level::warn);
 
-  std::vector<std::string> samples = LoadSamples(samples_dir);
+  std::vector<std::string> samples = LoadCustomEventSamples(samples_dir);
   if (samples.empty()) {
     std::fprintf(stderr, "no samples under %s (--samples DIR)\n", samples_dir.c_str());
     return 1;
