@@ -14,10 +14,9 @@ import tempfile
 import time
 
 from harness import check, run
-from test_org_trail import REGIONS, activity, audit_infrastructure
-from test_validate_logs import (ORGTRAIL_CLI, grant_management_read, iso, listed_in_digests, objects,
-                                orgtrail_validate)
-from test_walkthrough import create_account
+from test_org_trail import REGIONS, activity
+from test_validate_logs import (ORGTRAIL_CLI, iso, listed_in_digests, objects, orgtrail_validate,
+                                validated_org_trail)
 
 
 def data_dir_validate(srv, trail_arn, start, bucket, org_id, data_dir=None):
@@ -40,17 +39,7 @@ def snapshot(root):
 
 def validate_data_dir(srv):
     start = iso(datetime.datetime.utcnow() - datetime.timedelta(minutes=5))
-    mgmt = srv.aws("sts", "get-caller-identity")["Account"]
-    org_id = srv.aws("organizations", "create-organization", "--feature-set", "ALL")["Organization"]["Id"]
-    ids = {n: create_account(srv, n) for n in ("Audit", "Dev", "Prod")}
-    for n in ids:
-        srv.add_role_profile(n.lower(), ids[n])
-    key_arn, bucket, trail_arn = audit_infrastructure(srv, mgmt, org_id, ids["Audit"])
-    grant_management_read(srv, mgmt, bucket, key_arn)
-    srv.aws("organizations", "enable-aws-service-access", "--service-principal", "cloudtrail.amazonaws.com")
-    srv.aws("cloudtrail", "create-trail", "--name", "org-trail", "--s3-bucket-name", bucket,
-            "--is-organization-trail", "--is-multi-region-trail", "--enable-log-file-validation")
-    srv.aws("cloudtrail", "start-logging", "--name", "org-trail")
+    _, org_id, ids, _, bucket, trail_arn = validated_org_trail(srv, sse_kms=False)
     for n in range(3):
         activity(srv, "dev", f"dev{n}")
         activity(srv, "prod", f"prod{n}")

@@ -79,10 +79,11 @@ def grant_management_read(srv, mgmt, bucket, key_arn):
             "--policy", json.dumps(key_policy), profile="audit")
 
 
-def validated_org_trail(srv):
+def validated_org_trail(srv, sse_kms=True):
     """Organization, accounts Audit/Dev/Prod (with role profiles), the Audit account's key and
     bucket (readable by the management account), and a logging multi-region organization trail
-    with log file validation. Returns (mgmt, org_id, ids, key_arn, bucket, trail_arn)."""
+    with log file validation, its log files SSE-KMS encrypted unless sse_kms is False (then as the
+    bucket stores them). Returns (mgmt, org_id, ids, key_arn, bucket, trail_arn)."""
     mgmt = srv.aws("sts", "get-caller-identity")["Account"]
     org_id = srv.aws("organizations", "create-organization", "--feature-set", "ALL")["Organization"]["Id"]
     ids = {n: create_account(srv, n) for n in ("Audit", "Dev", "Prod")}
@@ -93,7 +94,7 @@ def validated_org_trail(srv):
     srv.aws("organizations", "enable-aws-service-access", "--service-principal", "cloudtrail.amazonaws.com")
     srv.aws("cloudtrail", "create-trail", "--name", "org-trail", "--s3-bucket-name", bucket,
             "--is-organization-trail", "--is-multi-region-trail", "--enable-log-file-validation",
-            "--kms-key-id", key_arn)
+            *(["--kms-key-id", key_arn] if sse_kms else []))
     srv.aws("cloudtrail", "start-logging", "--name", "org-trail")
     return mgmt, org_id, ids, key_arn, bucket, trail_arn
 
