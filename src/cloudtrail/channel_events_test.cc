@@ -258,6 +258,13 @@ TEST(ChannelEventsTest, FastPathMatchesReferenceOnEdgeCases) {
       R"(,"requestParameters":null,"responseElements":null,"additionalEventData":null)",
       R"(,"additionalEventData":{"x":01})",
       R"(,"errorCode":"E","errorMessage":"m\u2028","userAgent":"ua","sourceIPAddress":"1.2.3.4")",
+      // Raw control characters in a string or key are not JSON (the fast
+      // path copies unescaped strings as they stand: it must not take them);
+      // a raw DEL and a raw tab between tokens are.
+      ",\"requestParameters\":{\"a\":\"x\ty\"}",
+      ",\"requestParameters\":{\"a\x01\":1}",
+      ",\"errorMessage\":\"line\nbreak\"",
+      ",\"requestParameters\":{\"a\":\"x\x7fy\"},\t\"userAgent\":\"u\"",
       R"(,"recipientAccountId":"111111111111")",
       R"(,"recipientAccountId":"222222222222")",
       R"(,"recipientAccountId":null)",
