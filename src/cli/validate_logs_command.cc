@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -209,50 +210,89 @@ void PrintJson(const Args& a, const validate::ValidationReport& r) {
   std::printf("%s\n", j.dump(2, ' ', false, OrderedJson::error_handler_t::replace).c_str());
 }
 
-// Public keys straight from a data directory's catalog (public halves only;
-// nothing is unsealed). The catalog is opened read-only (it may belong to a
-// running server, and a wrong --data-dir must not get a new catalog.db).
-Result<std::unique_ptr<validate::StaticPublicKeys>> KeysFromCatalog(const std::string& data_dir) {
+// A data directory's catalog, opened read-only (it may belong to a running
+// server, and a wrong --data-dir must not get a new catalog.db).
+using CatalogHandle = std::unique_ptr<sqlite3, int (*)(sqlite3*)>;
+Result<CatalogHandle> OpenCatalogReadOnly(const std::string& data_dir) {
   const std::string path = data_dir + "/catalog.db";
   if (!Env::Default()->FileExists(path)) return Status::Error("NotFound", "no catalog at " + path);
   sqlite3* db = nullptr;
-  std::unique_ptr<sqlite3, int (*)(sqlite3*)> closer(nullptr, sqlite3_close);
   int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
-  closer.reset(db);
-  auto failed = [&](const char* what) {
-    return Status::Internal(std::string("catalog ") + path + ": " + what + ": " +
+  CatalogHandle handle(db, sqlite3_close);
+  if (rc != SQLITE_OK) {
+    return Status::Internal("catalog " + path + ": open: " +
                             (db ? sqlite3_errmsg(db) : "out of memory"));
-  };
-  if (rc != SQLITE_OK) return failed("open");
+  }
   sqlite3_busy_timeout(db, 5000);
+  return handle;
+}
+
+std::string ColumnBytes(sqlite3_stmt* row, int i) {
+  const void* p = sqlite3_column_blob(row, i);
+  return p ? std::string(static_cast<const char*>(p), sqlite3_column_bytes(row, i)) : std::string();
+}
+
+// Runs `sql` and calls `on_row` for each row (stopping at its first error).
+Status ForEachRow(sqlite3* db, const char* sql, const std::function<Status(sqlite3_stmt*)>& on_row) {
   sqlite3_stmt* raw = nullptr;
-  if (sqlite3_prepare_v2(db, "SELECT region, fingerprint, public_der FROM ct_signing_keys", -1,
-                         &raw, nullptr) != SQLITE_OK) {
-    return failed("query");
+  if (sqlite3_prepare_v2(db, sql, -1, &raw, nullptr) != SQLITE_OK) {
+    return Status::Internal(std::string("catalog query: ") + sqlite3_errmsg(db));
   }
   std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> st(raw, sqlite3_finalize);
-  auto column = [&](int i) {
-    const void* p = sqlite3_column_blob(raw, i);
-    return p ? std::string(static_cast<const char*>(p), sqlite3_column_bytes(raw, i)) : std::string();
-  };
+  int rc;
+  while ((rc = sqlite3_step(raw)) == SQLITE_ROW) OT_RETURN_IF_ERROR(on_row(raw));
+  if (rc != SQLITE_DONE) return Status::Internal(std::string("catalog query: ") + sqlite3_errmsg(db));
+  return Status::Ok();
+}
+
+// Public keys straight from a data directory's catalog (public halves only;
+// nothing is unsealed).
+Result<std::unique_ptr<validate::StaticPublicKeys>> KeysFromCatalog(const std::string& data_dir) {
+  OT_ASSIGN_OR_RETURN(auto db, OpenCatalogReadOnly(data_dir));
   auto keys = std::make_unique<validate::StaticPublicKeys>();
-  while ((rc = sqlite3_step(raw)) == SQLITE_ROW) {
-    keys->Add(column(0), validate::PublicKey{column(1), column(2)});
-  }
-  if (rc != SQLITE_DONE) return failed("query");
+  OT_RETURN_IF_ERROR(ForEachRow(db.get(), "SELECT region, fingerprint, public_der FROM ct_signing_keys",
+                                [&](sqlite3_stmt* row) {
+                                  keys->Add(ColumnBytes(row, 0),
+                                            validate::PublicKey{ColumnBytes(row, 1), ColumnBytes(row, 2)});
+                                  return Status::Ok();
+                                }));
   return keys;
 }
 
-// The server's SSE-S3 key, unsealed with the data directory's master key
-// as orgtraild does at start (s3/sse_s3.h), or "" when the directory has
-// none (then SSE-S3 objects cannot be read directly).
-Result<std::string> SseS3KeyFromDataDir(const std::string& data_dir) {
+// The keys that open a data directory's objects, unsealed with its master
+// key as orgtraild does: the server's SSE-S3 key (s3/sse_s3.h; "" when the
+// directory has none) and the material of every KMS key (kms_keys), for
+// SSE-KMS objects. Whoever can read the data directory can read these.
+struct DataDirKeys {
+  std::string sse_s3;
+  validate::ObjectStoreBucketReader::KmsMaterials kms;
+};
+
+Result<DataDirKeys> ObjectKeysFromDataDir(const std::string& data_dir) {
   Env& env = *Env::Default();
+  DataDirKeys out;
   const std::string master = data_dir + "/keys/master.key", path = data_dir + "/keys/sse-s3.key";
   // Never create a master key here: OpenOrCreate would on a missing file.
-  if (!env.FileExists(master) || !env.FileExists(path)) return std::string();
+  if (!env.FileExists(master)) return out;
   OT_ASSIGN_OR_RETURN(auto sealer, crypto::Sealer::OpenOrCreate(env, master));
-  return s3::LoadSseS3Key(env, *sealer, path);
+  if (env.FileExists(path)) {
+    OT_ASSIGN_OR_RETURN(out.sse_s3, s3::LoadSseS3Key(env, *sealer, path));
+  }
+  OT_ASSIGN_OR_RETURN(auto db, OpenCatalogReadOnly(data_dir));
+  Status listed = ForEachRow(db.get(), "SELECT arn, material FROM kms_keys",
+                             [&](sqlite3_stmt* row) -> Status {
+                               const std::string arn = ColumnBytes(row, 0);
+                               // Sealed under its ARN (kms::KmsService::Material).
+                               auto material = sealer->Unseal(ColumnBytes(row, 1), arn);
+                               if (!material.ok() || material->size() != 32)
+                                 return Status::Internal("key material of " + arn +
+                                                         " cannot be unsealed");
+                               out.kms[arn] = std::move(*material);
+                               return Status::Ok();
+                             });
+  // A data directory whose server never made a KMS key has no table.
+  if (!listed.ok() && listed.message().find("no such table") == std::string::npos) return listed;
+  return out;
 }
 
 int RunValidate(const Args& a) {
@@ -298,9 +338,10 @@ int RunValidate(const Args& a) {
     auto catalog_keys = KeysFromCatalog(a.data_dir);
     if (!catalog_keys.ok()) return fail(catalog_keys.status().ToString());
     keys = std::move(catalog_keys).value();
-    auto sse_s3_key = SseS3KeyFromDataDir(a.data_dir);
-    if (!sse_s3_key.ok()) return fail(sse_s3_key.status().ToString());
-    reader = std::make_unique<validate::ObjectStoreBucketReader>(*store, 1000, *sse_s3_key);
+    auto object_keys = ObjectKeysFromDataDir(a.data_dir);
+    if (!object_keys.ok()) return fail(object_keys.status().ToString());
+    reader = std::make_unique<validate::ObjectStoreBucketReader>(
+        *store, 1000, std::move(object_keys->sse_s3), std::move(object_keys->kms));
   } else {
     auto arn = validate::ParseTrailArn(a.trail_arn);
     if (!arn) return fail("Invalid trail ARN provided: " + a.trail_arn);

@@ -22,25 +22,6 @@ namespace {
 // (sse, sse-data-key, sse-encrypted: s3/sse_s3.h)
 constexpr char kAttrKmsArn[] = "sse-kms-key-arn";
 constexpr char kAttrAcl[] = "acl";
-// The caller's SSE-KMS encryption context (x-amz-server-side-encryption-context), as
-// canonical JSON; bound into the data key together with aws:s3:arn.
-constexpr char kAttrSseContext[] = "sse-context";
-
-// The KMS encryption context of an object: aws:s3:arn plus the caller's pairs.
-kms::EncryptionContext ObjectContext(const std::string& bucket, const std::string& key,
-                                     const std::string& extra_json) {
-  kms::EncryptionContext ec{{"aws:s3:arn", "arn:aws:s3:::" + bucket + "/" + key}};
-  if (!extra_json.empty()) {
-    Json j = Json::parse(extra_json, nullptr, /*allow_exceptions=*/false);
-    if (j.is_object()) {
-      for (auto it = j.begin(); it != j.end(); ++it) {
-        if (it->is_string()) ec[it.key()] = it->get<std::string>();
-      }
-    }
-  }
-  return ec;
-}
-
 // Decodes x-amz-server-side-encryption-context (base64 of a JSON object of
 // strings) into canonical JSON; InvalidArgument when malformed.
 Result<std::string> ParseSseContextHeader(const std::string& b64) {
@@ -233,7 +214,7 @@ Result<S3Response> S3Service::PutObject(const auth::RequestContext& ctx, const S
       OT_ASSIGN_OR_RETURN(extra, ParseSseContextHeader(*h));
       meta.attributes[kAttrSseContext] = extra;
     }
-    kms::EncryptionContext ec = ObjectContext(b.name, req.key, extra);
+    kms::EncryptionContext ec = ObjectKmsContext(b.name, req.key, extra);
     OT_ASSIGN_OR_RETURN(kms::DataKey dk, kms_.GenerateDataKeyFor(ctx, kms_key, ec));
     OT_ASSIGN_OR_RETURN(sealed, crypto::AesGcmSeal(dk.plaintext, req.body, aad));
     meta.attributes[kAttrSse] = "aws:kms";
@@ -281,7 +262,7 @@ Status S3Service::OpenEnvelope(const auth::RequestContext& ctx, const std::strin
   if (sse->second == "aws:kms") {
     auto extra = a.find(kAttrSseContext);
     kms::EncryptionContext ec =
-        ObjectContext(bucket, info.key, extra == a.end() ? std::string() : extra->second);
+        ObjectKmsContext(bucket, info.key, extra == a.end() ? std::string() : extra->second);
     OT_ASSIGN_OR_RETURN(kms::DataKey dk, kms_.DecryptFor(ctx, blob->second, ec));
     data_key = std::move(dk.plaintext);
   } else {

@@ -1,6 +1,7 @@
 #include "s3/sse_s3.h"
 
 #include "base/ids.h"
+#include "base/json.h"
 #include "crypto/aead.h"
 
 namespace orgtrail::s3 {
@@ -8,6 +9,20 @@ namespace orgtrail::s3 {
 namespace {
 constexpr char kKeyContext[] = "orgtrail:sse-s3-key";  // sealing context of the key file
 }  // namespace
+
+kms::EncryptionContext ObjectKmsContext(const std::string& bucket, const std::string& key,
+                                        const std::string& extra_json) {
+  kms::EncryptionContext ec{{"aws:s3:arn", "arn:aws:s3:::" + bucket + "/" + key}};
+  if (!extra_json.empty()) {
+    Json j = Json::parse(extra_json, nullptr, /*allow_exceptions=*/false);
+    if (j.is_object()) {
+      for (auto it = j.begin(); it != j.end(); ++it) {
+        if (it->is_string()) ec[it.key()] = it->get<std::string>();
+      }
+    }
+  }
+  return ec;
+}
 
 std::string ObjectAad(const std::string& bucket, const std::string& key, const std::string& version) {
   return bucket + "/" + key + version;

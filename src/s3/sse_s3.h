@@ -1,6 +1,7 @@
-// The SSE-S3 envelope and the server-wide SSE-S3 key, in one place for the
-// S3 service that writes and serves such objects and for readers of a data
-// directory (`orgtrail validate-logs --data-dir`). docs/formats/objects.md.
+// The SSE-S3 envelope and the server-wide SSE-S3 key (and an SSE-KMS
+// object's encryption context), in one place for the S3 service that writes
+// and serves such objects and for readers of a data directory (`orgtrail
+// validate-logs --data-dir`). docs/formats/objects.md.
 #pragma once
 
 #include <string>
@@ -8,6 +9,7 @@
 #include "base/env.h"
 #include "base/status.h"
 #include "crypto/sealer.h"
+#include "kms/data_key_provider.h"
 
 namespace orgtrail::s3 {
 
@@ -15,10 +17,18 @@ namespace orgtrail::s3 {
 inline constexpr char kAttrSse[] = "sse";  // "AES256" or "aws:kms"
 inline constexpr char kAttrDataKey[] = "sse-data-key";
 inline constexpr char kAttrEncrypted[] = "sse-encrypted";  // "1" when the bytes are sealed
+// SSE-KMS: the caller's x-amz-server-side-encryption-context as canonical
+// JSON, bound into the data key together with aws:s3:arn.
+inline constexpr char kAttrSseContext[] = "sse-context";
 
 // Associated data of an object's ciphertext (and, prefixed, of its wrapped
 // SSE-S3 data key).
 std::string ObjectAad(const std::string& bucket, const std::string& key, const std::string& version);
+
+// The KMS encryption context of an SSE-KMS object's data key: aws:s3:arn
+// plus the caller's pairs (`extra_json`, the kAttrSseContext attribute).
+kms::EncryptionContext ObjectKmsContext(const std::string& bucket, const std::string& key,
+                                        const std::string& extra_json);
 
 // The object's data key, wrapped under the server's SSE-S3 key.
 Result<std::string> WrapSseS3DataKey(const std::string& server_key, const std::string& data_key,

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "crypto/aead.h"
+#include "kms/ciphertext.h"
 #include "s3/sse_s3.h"
 
 namespace orgtrail::validate {
@@ -72,21 +73,34 @@ Status ObjectStoreBucketReader::GetWhole(const std::string& bucket, const std::s
   if (auto enc = attrs.find(s3::kAttrEncrypted); enc != attrs.end() && enc->second == "1") {
     auto sse = attrs.find(s3::kAttrSse);
     auto wrapped = attrs.find(s3::kAttrDataKey);
-    if (sse == attrs.end() || sse->second != "AES256" || wrapped == attrs.end() ||
-        sse_s3_key_.empty()) {
+    const std::string where = "s3://" + bucket + "/" + key;
+    auto cannot_open = [&] {
       return Status::Error("EncryptedObject",
-                           "s3://" + bucket + "/" + key +
-                               " is encrypted with a key this reader cannot open (SSE-KMS, or "
-                               "SSE-S3 without the data directory's keys): validate through the "
-                               "API instead");
-    }
+                           where + " is encrypted with a key this reader cannot open (not in "
+                                   "the data directory's keys): validate through the API instead");
+    };
+    if (sse == attrs.end() || wrapped == attrs.end()) return cannot_open();
     const std::string aad = s3::ObjectAad(bucket, key, info.version_id);
-    auto object_key = s3::UnwrapSseS3DataKey(sse_s3_key_, wrapped->second, aad);
+    Result<std::string> object_key = std::string();
+    if (sse->second == "AES256") {
+      if (sse_s3_key_.empty()) return cannot_open();
+      object_key = s3::UnwrapSseS3DataKey(sse_s3_key_, wrapped->second, aad);
+    } else if (sse->second == "aws:kms") {
+      auto arn = kms::CiphertextKeyArn(wrapped->second);
+      if (!arn.ok()) return Status::Error("EncryptedObject", where + ": its data key is malformed");
+      auto material = kms_.find(*arn);
+      if (material == kms_.end()) return cannot_open();
+      auto extra = attrs.find(s3::kAttrSseContext);
+      object_key = kms::DecodeCiphertext(
+          wrapped->second, material->second,
+          s3::ObjectKmsContext(bucket, key, extra == attrs.end() ? std::string() : extra->second));
+    } else {
+      return cannot_open();
+    }
     // A stored object that does not open is damage to the stored bytes,
     // not a missing file: it aborts the run like any read error.
     if (!object_key.ok()) {
-      return Status::Error("EncryptedObject", "s3://" + bucket + "/" + key +
-                                                  ": its SSE-S3 data key does not open");
+      return Status::Error("EncryptedObject", where + ": its data key does not open");
     }
     if (!crypto::AesGcmOpenInPlace(*object_key, bytes, aad).ok()) {
       return Status::Error("EncryptedObject",

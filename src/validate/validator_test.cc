@@ -16,7 +16,9 @@
 #include "delivery/digest_writer.h"
 #include "delivery/key_names.h"
 #include "delivery/log_file.h"
+#include "kms/ciphertext.h"
 #include "objstore/memory_object_store.h"
+#include "s3/sse_s3.h"
 #include "validate/gunzip_hasher.h"
 #include "validate/object_store_reader.h"
 
@@ -607,6 +609,37 @@ TEST(ObjectStoreReaderTest, OpensSseS3ObjectsWithTheServerKey) {
   EXPECT_EQ(read(without_key, &got).code(), "EncryptedObject");
   ObjectStoreBucketReader wrong_key(store, 1000, std::string(32, 'x'));
   EXPECT_EQ(read(wrong_key, &got).code(), "EncryptedObject");
+}
+
+// ... and SSE-KMS objects with the material of the KMS key their data key
+// names, under the object's encryption context (aws:s3:arn and the caller's
+// pairs).
+TEST(ObjectStoreReaderTest, OpensSseKmsObjectsWithTheKeysMaterial) {
+  objstore::MemoryObjectStore store;
+  ASSERT_TRUE(store.CreateBucket("b").ok());
+  const std::string key_arn = "arn:aws:kms:us-east-1:111122223333:key/k1";
+  const std::string material(32, 'm'), object_key(32, 'o'), plain = "log bytes";
+  const std::string aad = std::string("b/k1") + "v1", extra = R"({"team":"audit"})";
+  auto blob = kms::EncodeCiphertext(key_arn, material, object_key,
+                                    s3::ObjectKmsContext("b", "k1", extra));
+  ASSERT_TRUE(blob.ok());
+  objstore::ObjectMeta m;
+  m.size = static_cast<int64_t>(plain.size());
+  m.attributes = {{"sse", "aws:kms"}, {"sse-encrypted", "1"}, {"sse-data-key", *blob},
+                  {"sse-context", extra}};
+  ASSERT_TRUE(store.Put("b", "k1", "v1", *crypto::AesGcmSeal(object_key, plain, aad), m).ok());
+  std::string got;
+  ObjectStoreBucketReader with_key(store, 1000, "", {{key_arn, material}});
+  ASSERT_TRUE(with_key.GetWhole("b", "k1", nullptr, &got).ok());
+  EXPECT_EQ(got, plain);
+  ObjectStoreBucketReader without_key(store, 1000, "", {{key_arn + "x", material}});
+  EXPECT_EQ(without_key.GetWhole("b", "k1", nullptr, &got).code(), "EncryptedObject");
+  ObjectStoreBucketReader wrong_material(store, 1000, "", {{key_arn, std::string(32, 'x')}});
+  EXPECT_EQ(wrong_material.GetWhole("b", "k1", nullptr, &got).code(), "EncryptedObject");
+  // The context is part of the data key: another caller context does not open it.
+  m.attributes["sse-context"] = R"({"team":"other"})";
+  ASSERT_TRUE(store.Put("b", "k1", "v2", *crypto::AesGcmSeal(object_key, plain, "b/k1v2"), m).ok());
+  EXPECT_EQ(with_key.GetWhole("b", "k1", nullptr, &got).code(), "EncryptedObject");
 }
 
 TEST(TrailArnTest, Parses) {

@@ -1,5 +1,5 @@
 """`orgtrail validate-logs --data-dir` end to end (issue 4): an organization trail with log file
-validation (digests SSE-S3, log files as the bucket stores them, no SSE-KMS), activity in Dev and Prod in two regions over
+validation (digests SSE-S3, log files SSE-KMS under the Audit account's key), activity in Dev and Prod in two regions over
 several digest periods. With the server still running, `--data-dir` opens the data directory
 read-only and agrees with API mode on every count; nothing in the data directory changes (no
 file is created, modified or removed). A log file replaced by the bucket owner is reported as
@@ -39,7 +39,7 @@ def snapshot(root):
 
 def validate_data_dir(srv):
     start = iso(datetime.datetime.utcnow() - datetime.timedelta(minutes=5))
-    _, org_id, ids, _, bucket, trail_arn = validated_org_trail(srv, sse_kms=False)
+    _, org_id, ids, _, bucket, trail_arn = validated_org_trail(srv)
     for n in range(3):
         activity(srv, "dev", f"dev{n}")
         activity(srv, "prod", f"prod{n}")
@@ -59,11 +59,12 @@ def validate_data_dir(srv):
         time.sleep(1)
     srv.aws("cloudtrail", "stop-logging", "--name", "org-trail")
     time.sleep(5)  # the final digests
-    # Digests are SSE-S3 (opened with the data directory's key), log files not SSE-KMS.
+    # Digests are SSE-S3 (opened with the data directory's key), log files SSE-KMS (opened with
+    # the KMS key's material from the data directory's catalog).
     dhead = s3.head_object(Bucket=bucket, Key=objects(s3, bucket, f"AWSLogs/{org_id}/{ids['Dev']}/CloudTrail-Digest/")[0])
     check(dhead.get("ServerSideEncryption") == "AES256", f"digest not SSE-S3: {dhead}")
     lhead = s3.head_object(Bucket=bucket, Key=objects(s3, bucket, f"AWSLogs/{org_id}/{ids['Dev']}/CloudTrail/")[0])
-    check(lhead.get("ServerSideEncryption") != "aws:kms", f"log file SSE-KMS: {lhead}")
+    check(lhead.get("ServerSideEncryption") == "aws:kms", f"log file not SSE-KMS: {lhead}")
 
     # Server running: --data-dir reads beside it, read-only, and agrees with API mode.
     rc, out, err = orgtrail_validate(srv, trail_arn, start, "--json")
