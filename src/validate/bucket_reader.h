@@ -39,22 +39,25 @@ class BucketReader {
                      std::map<std::string, std::string>* metadata,
                      const std::function<void(std::string_view)>& on_bytes) = 0;
   // The latest version whole in `*bytes` (contents replaced, capacity kept:
-  // a worker passes one buffer for every object, so nothing is allocated or
-  // copied per object), for readers that hold an object whole anyway (a
-  // data directory). Readers that stream answer "Unsupported"; the caller
-  // then uses Get. Same NoSuchKey and metadata as Get.
-  virtual Status GetWhole(const std::string& /*bucket*/, const std::string& /*key*/,
-                          std::map<std::string, std::string>* /*metadata*/,
-                          std::string* /*bytes*/) {
-    return Status::Error("Unsupported", "this reader streams objects");
+  // a worker passes one buffer for every object). Same NoSuchKey and
+  // metadata as Get. The default collects Get's chunks; a reader that holds
+  // objects whole anyway (a data directory) reads straight into `*bytes`
+  // and says so with HoldsWhole.
+  virtual Status GetWhole(const std::string& bucket, const std::string& key,
+                          std::map<std::string, std::string>* metadata, std::string* bytes) {
+    bytes->clear();
+    return Get(bucket, key, metadata, [&](std::string_view c) { bytes->append(c); });
   }
+  // True when GetWhole costs no more memory than the object itself takes
+  // anyway; false for a streaming reader, whose callers bound memory by
+  // streaming large objects through Get instead.
+  virtual bool HoldsWhole() const { return false; }
   // The bucket's lifecycle configuration (S3 XML), or "" when it has none
   // or the reader cannot read it. With it, a file the bucket's own
   // expiration rule has removed is told apart from a deleted one.
   virtual Result<std::string> LifecycleXml(const std::string& /*bucket*/) { return std::string(); }
 };
 
-inline bool IsUnsupported(const Status& s) { return s.code() == "Unsupported"; }
 inline bool IsNotFound(const Status& s) { return s.code() == "NoSuchKey"; }
 // A GLACIER / DEEP_ARCHIVE object without a completed restore.
 inline bool IsArchived(const Status& s) { return s.code() == "InvalidObjectState"; }

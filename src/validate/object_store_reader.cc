@@ -103,8 +103,7 @@ Status ObjectStoreBucketReader::GetWhole(const std::string& bucket, const std::s
       return Status::Error("EncryptedObject", where + ": its data key does not open");
     }
     if (!crypto::AesGcmOpenInPlace(*object_key, bytes, aad).ok()) {
-      return Status::Error("EncryptedObject",
-                           "s3://" + bucket + "/" + key + ": ciphertext failed authentication");
+      return Status::Error("EncryptedObject", where + ": ciphertext failed authentication");
     }
   }
   return Status::Ok();

@@ -39,13 +39,13 @@ class ObjectStoreBucketReader final : public BucketReader {
   // and decrypts it (SSE-S3 or SSE-KMS) in place.
   Status GetWhole(const std::string& bucket, const std::string& key,
                   std::map<std::string, std::string>* metadata, std::string* bytes) override;
+  bool HoldsWhole() const override { return true; }
 
  private:
   objstore::ObjectStore& store_;
   const int page_size_;
   const std::string sse_s3_key_;  // 32 bytes, or "" (SSE-S3 objects fail)
   const KmsMaterials kms_;        // SSE-KMS objects of other keys fail
-
 };
 
 }  // namespace orgtrail::validate

@@ -278,7 +278,7 @@ void Run::HashWorker() {
   // set-up would be a visible share of the work).
   BufferGunzipHasher whole;
   std::string gz;
-  bool whole_reads = true;  // until the reader says it only streams
+  const bool whole_reads = reader_.HoldsWhole();
   // Tasks are taken and results handed over a few at a time: one lock of
   // the queue and one of mu_ per batch, not per file (with walkers and
   // hashers on the same cores, per-file hand-offs cost a futex each).
@@ -315,11 +315,11 @@ void Run::HashWorker() {
       uint64_t fetched = 0;
       // A reader that holds objects whole (a data directory) reads straight
       // into `gz`: no chunking, no copy.
-      Status s = whole_reads ? reader_.GetWhole(t.bucket, t.key, nullptr, &gz)
-                             : Status::Error("Unsupported", "");
-      if (IsUnsupported(s)) {
-        whole_reads = false;
-        gz.clear();
+      Status s;
+      if (whole_reads) {
+        s = reader_.GetWhole(t.bucket, t.key, nullptr, &gz);
+        fetched = gz.size();
+      } else {
         s = reader_.Get(t.bucket, t.key, nullptr, [&](std::string_view chunk) {
           fetched += chunk.size();
           if (stream) {
@@ -333,8 +333,6 @@ void Run::HashWorker() {
             gz.append(chunk);
           }
         });
-      } else {
-        fetched = gz.size();
       }
       FileResult r;
       r.kind = FileKind::kLog;
@@ -491,12 +489,8 @@ Status Run::WalkChain(size_t index) {
     r.bucket = cur_bucket;
     r.key = key;
     std::map<std::string, std::string> meta;
-    gz.clear();
+    gz.clear();  // a failed read leaves it as it was
     Status got = reader_.GetWhole(cur_bucket, key, &meta, &gz);
-    if (IsUnsupported(got)) {
-      gz.clear();
-      got = reader_.Get(cur_bucket, key, &meta, [&](std::string_view c) { gz.append(c); });
-    }
     {
       std::lock_guard<std::mutex> lock(mu_);
       report_.bytes_fetched += gz.size();
