@@ -247,10 +247,9 @@ Status ForEachRow(sqlite3* db, const char* sql, const std::function<Status(sqlit
 
 // Public keys straight from a data directory's catalog (public halves only;
 // nothing is unsealed).
-Result<std::unique_ptr<validate::StaticPublicKeys>> KeysFromCatalog(const std::string& data_dir) {
-  OT_ASSIGN_OR_RETURN(auto db, OpenCatalogReadOnly(data_dir));
+Result<std::unique_ptr<validate::StaticPublicKeys>> KeysFromCatalog(sqlite3* db) {
   auto keys = std::make_unique<validate::StaticPublicKeys>();
-  OT_RETURN_IF_ERROR(ForEachRow(db.get(), "SELECT region, fingerprint, public_der FROM ct_signing_keys",
+  OT_RETURN_IF_ERROR(ForEachRow(db, "SELECT region, fingerprint, public_der FROM ct_signing_keys",
                                 [&](sqlite3_stmt* row) {
                                   keys->Add(ColumnBytes(row, 0),
                                             validate::PublicKey{ColumnBytes(row, 1), ColumnBytes(row, 2)});
@@ -268,7 +267,7 @@ struct DataDirKeys {
   validate::ObjectStoreBucketReader::KmsMaterials kms;
 };
 
-Result<DataDirKeys> ObjectKeysFromDataDir(const std::string& data_dir) {
+Result<DataDirKeys> ObjectKeysFromDataDir(const std::string& data_dir, sqlite3* db) {
   Env& env = *Env::Default();
   DataDirKeys out;
   const std::string master = data_dir + "/keys/master.key", path = data_dir + "/keys/sse-s3.key";
@@ -278,8 +277,7 @@ Result<DataDirKeys> ObjectKeysFromDataDir(const std::string& data_dir) {
   if (env.FileExists(path)) {
     OT_ASSIGN_OR_RETURN(out.sse_s3, s3::LoadSseS3Key(env, *sealer, path));
   }
-  OT_ASSIGN_OR_RETURN(auto db, OpenCatalogReadOnly(data_dir));
-  Status listed = ForEachRow(db.get(), "SELECT arn, material FROM kms_keys",
+  Status listed = ForEachRow(db, "SELECT arn, material FROM kms_keys",
                              [&](sqlite3_stmt* row) -> Status {
                                const std::string arn = ColumnBytes(row, 0);
                                // Sealed under its ARN (kms::KmsService::Material).
@@ -335,10 +333,12 @@ int RunValidate(const Args& a) {
     auto opened = objstore::LocalObjectStore::OpenReadOnly(*Env::Default(), a.data_dir + "/objects");
     if (!opened.ok()) return fail(opened.status().ToString());
     store = std::move(opened).value();
-    auto catalog_keys = KeysFromCatalog(a.data_dir);
+    auto catalog = OpenCatalogReadOnly(a.data_dir);
+    if (!catalog.ok()) return fail(catalog.status().ToString());
+    auto catalog_keys = KeysFromCatalog(catalog->get());
     if (!catalog_keys.ok()) return fail(catalog_keys.status().ToString());
     keys = std::move(catalog_keys).value();
-    auto object_keys = ObjectKeysFromDataDir(a.data_dir);
+    auto object_keys = ObjectKeysFromDataDir(a.data_dir, catalog->get());
     if (!object_keys.ok()) return fail(object_keys.status().ToString());
     reader = std::make_unique<validate::ObjectStoreBucketReader>(
         *store, 1000, std::move(object_keys->sse_s3), std::move(object_keys->kms));
