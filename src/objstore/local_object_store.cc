@@ -569,16 +569,31 @@ void LocalObjectStore::ReturnReadConn(std::unique_ptr<ReadConn> c) {
   read_pool_.push_back(std::move(c));
 }
 
+Status LocalObjectStore::ReadVersionFile(
+    const std::function<Result<Row>(bool retry)>& find,
+    const std::function<Status(const std::string& path)>& read, ObjectInfo* info) {
+  for (int attempt = 0;; ++attempt) {
+    OT_ASSIGN_OR_RETURN(Row row, find(attempt > 0));
+    *info = std::move(row.info);
+    if (row.file.empty()) return Status::Ok();
+    Status st = read(root_ + "/" + row.file);
+    if (st.code() == "NotFound") st = read(root_ + "/" + OtherAreaPath(row.file));
+    if (st.ok()) return st;
+    if (st.code() != "NotFound" || attempt >= 3) {
+      return Status::Internal("object data missing for version " + info->version_id + ": " +
+                              st.message());
+    }
+  }
+}
+
 Status LocalObjectStore::ReadLatest(const std::string& bucket, const std::string& key,
                                     ObjectInfo* info, std::string* bytes) {
-  // As Get: a concurrent overwrite may remove the file between the lookup
-  // and the read; the lookup is then retried and finds the new version.
-  for (int attempt = 0;; ++attempt) {
+  auto find = [&](bool retry) -> Result<Row> {
     Row row;
     if (read_only_) {
       OT_ASSIGN_OR_RETURN(std::unique_ptr<ReadConn> c, TakeReadConn());
       Result<Row> found = [&]() -> Result<Row> {
-        OT_RETURN_IF_ERROR(c->Snapshot(/*fresh=*/attempt > 0));
+        OT_RETURN_IF_ERROR(c->Snapshot(/*fresh=*/retry));
         static const std::string kFindLatest =
             std::string("SELECT ") + kCols +
             " FROM objects WHERE bucket=?1 AND key=?2 AND is_latest=1";
@@ -598,22 +613,18 @@ Status LocalObjectStore::ReadLatest(const std::string& bucket, const std::string
       std::lock_guard<std::mutex> l(mu_);
       OT_ASSIGN_OR_RETURN(row, FindRow(bucket, key, ""));
     }
-    *info = std::move(row.info);
     bytes->clear();
-    if (row.file.empty()) return Status::Ok();
-    const size_t hint = static_cast<size_t>(std::max<int64_t>(0, info->stored_size));
-    Status st = ReadWholeFile(root_ + "/" + row.file, hint, bytes);
-    if (st.code() == "NotFound") {
-      // A pending move may have renamed the file into the other area and
-      // not yet committed its row (or, read-only, not finished): same name there.
-      st = ReadWholeFile(root_ + "/" + OtherAreaPath(row.file), hint, bytes);
-    }
-    if (st.ok()) return st;
-    if (st.code() != "NotFound" || attempt >= 3) {
-      return Status::Internal("object data missing for version " + info->version_id + ": " +
-                              st.message());
-    }
-  }
+    return row;
+  };
+  // (Read-only, a move batch interrupted by a crash is never finished: its
+  // files stay in either area, found as a pending move's are.)
+  return ReadVersionFile(
+      find,
+      [&](const std::string& path) {
+        return ReadWholeFile(path, static_cast<size_t>(std::max<int64_t>(0, info->stored_size)),
+                             bytes);
+      },
+      info);
 }
 
 LocalObjectStore::~LocalObjectStore() {
@@ -901,32 +912,18 @@ Result<std::string> LocalObjectStore::ReadRange(const std::string& path,
 Result<ObjectData> LocalObjectStore::Get(const std::string& bucket, const std::string& key,
                                          const std::string& version_id,
                                          std::optional<ByteRange> range) {
-  // A concurrent overwrite may remove the file between the lookup and the
-  // read; the lookup is then retried and finds the new version.
-  for (int attempt = 0;; ++attempt) {
-    Row row;
-    {
-      std::lock_guard<std::mutex> l(mu_);
-      OT_ASSIGN_OR_RETURN(row, FindRow(bucket, key, version_id));
-    }
-    ObjectData d;
-    d.info = std::move(row.info);
-    if (row.file.empty()) return d;
-    auto bytes = ReadRange(root_ + "/" + row.file, range);
-    if (!bytes.ok() && bytes.status().code() == "NotFound") {
-      // A pending move may have renamed the file into the other area and
-      // not yet committed its row: same name there.
-      bytes = ReadRange(root_ + "/" + OtherAreaPath(row.file), range);
-    }
-    if (bytes.ok()) {
-      d.bytes = std::move(bytes).value();
-      return d;
-    }
-    if (bytes.status().code() != "NotFound" || attempt >= 3) {
-      return Status::Internal("object data missing for version " + d.info.version_id + ": " +
-                              bytes.status().message());
-    }
-  }
+  ObjectData d;
+  OT_RETURN_IF_ERROR(ReadVersionFile(
+      [&](bool) -> Result<Row> {
+        std::lock_guard<std::mutex> l(mu_);
+        return FindRow(bucket, key, version_id);
+      },
+      [&](const std::string& path) {
+        OT_ASSIGN_OR_RETURN(d.bytes, ReadRange(path, range));
+        return Status::Ok();
+      },
+      &d.info));
+  return d;
 }
 
 Result<ObjectInfo> LocalObjectStore::Head(const std::string& bucket, const std::string& key,

@@ -24,6 +24,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -133,6 +134,14 @@ class LocalObjectStore final : public ObjectStore {
   // cold/<hex(bucket)>: where GLACIER / DEEP_ARCHIVE bytes live.
   std::string ColdDir(const std::string& bucket) const;
   Result<std::string> ReadRange(const std::string& path, std::optional<ByteRange> range);
+  // Looks a version up with `find` (`retry`: not the first lookup) and, when
+  // it has a file, reads it with `read` (given its path), from the other
+  // area when a pending move renamed it without committing its row yet; a
+  // file a concurrent overwrite removed between lookup and read makes it
+  // look again (at most 3 times). Get and ReadLatest.
+  Status ReadVersionFile(const std::function<Result<Row>(bool retry)>& find,
+                         const std::function<Status(const std::string& path)>& read,
+                         ObjectInfo* info);
   // Fails with ReadOnly on a store opened by OpenReadOnly.
   Status CheckWritable() const;
   // A read connection from the pool (opened on first need) and back.
