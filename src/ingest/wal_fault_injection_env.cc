@@ -26,6 +26,14 @@ class FaultInjectionEnv::File final : public WalFile {
     return base_->Append(data);
   }
 
+  // One write as far as faults go: the whole group fails or succeeds (a
+  // partial write keeps the first half of the concatenation).
+  Status AppendV(const std::vector<std::string_view>& parts) override {
+    std::string joined;
+    for (std::string_view p : parts) joined.append(p);
+    return Append(joined);
+  }
+
   Status Sync() override {
     std::lock_guard<std::mutex> lock(env_.mu_);
     OT_RETURN_IF_ERROR(env_.Inject(Op::kSync, path_));

@@ -2,9 +2,12 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstring>
 
 namespace orgtrail::ingest {
@@ -27,6 +30,32 @@ class PosixWalFile final : public WalFile {
       }
       size_ += static_cast<uint64_t>(n);
       data.remove_prefix(static_cast<size_t>(n));
+    }
+    return Status::Ok();
+  }
+
+  Status AppendV(const std::vector<std::string_view>& parts) override {
+    std::vector<iovec> iov;
+    iov.reserve(parts.size());
+    for (std::string_view p : parts) {
+      if (!p.empty()) iov.push_back({const_cast<char*>(p.data()), p.size()});
+    }
+    size_t i = 0;
+    while (i < iov.size()) {
+      const int n_iov = static_cast<int>(std::min<size_t>(iov.size() - i, IOV_MAX));
+      ssize_t n = ::writev(fd_, iov.data() + i, n_iov);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return WalIoError("write", path_, errno);
+      }
+      size_ += static_cast<uint64_t>(n);
+      // Skip what was written; a partial write resumes mid-part.
+      auto left = static_cast<size_t>(n);
+      while (i < iov.size() && left >= iov[i].iov_len) left -= iov[i++].iov_len;
+      if (left > 0) {
+        iov[i].iov_base = static_cast<char*>(iov[i].iov_base) + left;
+        iov[i].iov_len -= left;
+      }
     }
     return Status::Ok();
   }

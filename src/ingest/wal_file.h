@@ -17,6 +17,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/env.h"
 
@@ -28,6 +29,12 @@ class WalFile {
   // Appends `data` at the end. On failure some prefix of `data` may have
   // been written; Size() tells how much.
   virtual Status Append(std::string_view data) = 0;
+  // Appends `parts` in order, as one write where the platform allows
+  // (writev); the same contract as Append on failure.
+  virtual Status AppendV(const std::vector<std::string_view>& parts) {
+    for (std::string_view p : parts) OT_RETURN_IF_ERROR(Append(p));
+    return Status::Ok();
+  }
   // fdatasync: everything appended so far is durable when this returns OK.
   virtual Status Sync() = 0;
   // Shrinks the file to `size` bytes (drops a torn or failed tail).

@@ -252,14 +252,24 @@ Result<Event> DecodeEventPayload(std::string_view payload) {
 }
 
 void AppendRecord(std::string_view payload, uint8_t type, std::string* dst) {
-  size_t at = dst->size();
-  dst->resize(at + kRecordHeaderSize);
-  char* h = dst->data() + at;
-  std::memset(h, 0, kRecordHeaderSize);
+  const size_t at = BeginRecord(dst);
+  dst->append(payload);
+  FinishRecord(at, type, dst);
+}
+
+size_t BeginRecord(std::string* dst) {
+  const size_t at = dst->size();
+  dst->append(kRecordHeaderSize, '\0');
+  return at;
+}
+
+size_t FinishRecord(size_t header_at, uint8_t type, std::string* dst) {
+  char* h = dst->data() + header_at;
+  std::string_view payload(h + kRecordHeaderSize, dst->size() - header_at - kRecordHeaderSize);
   EncodeFixed32At(h + 4, static_cast<uint32_t>(payload.size()));
   EncodeFixed32At(h + 16, Crc32c(payload));
   h[20] = static_cast<char>(type);
-  dst->append(payload);
+  return payload.size();
 }
 
 void SetRecordSeq(char* header, uint64_t seq) {

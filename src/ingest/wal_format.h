@@ -51,6 +51,12 @@ Result<Event> DecodeEventPayload(std::string_view payload);
 // header's seq and header_crc are filled in later by SetRecordSeq, once the
 // group commit leader has assigned sequence numbers.
 void AppendRecord(std::string_view payload, uint8_t type, std::string* dst);
+// The same in two steps, for a payload encoded straight into `dst` (no copy):
+// BeginRecord appends the header and returns its offset; the payload is then
+// appended; FinishRecord fills in the header from what follows it and
+// returns the payload's length.
+size_t BeginRecord(std::string* dst);
+size_t FinishRecord(size_t header_at, uint8_t type, std::string* dst);
 // Sets seq and recomputes header_crc of the record header at `header`.
 void SetRecordSeq(char* header, uint64_t seq);
 

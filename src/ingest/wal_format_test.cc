@@ -40,6 +40,16 @@ TEST(WalFormatTest, SegmentHeaderBytes) {
   EXPECT_FALSE(DecodeSegmentHeader(h).has_value());
 }
 
+TEST(WalFormatTest, RecordWrittenInPlaceEqualsAppendRecord) {
+  std::string a = "prefix", b = "prefix";
+  AppendRecord("payload bytes", kTypeEvent, &a);
+  const size_t at = BeginRecord(&b);
+  EXPECT_EQ(at, 6u);
+  b.append("payload bytes");
+  EXPECT_EQ(FinishRecord(at, kTypeEvent, &b), 13u);
+  EXPECT_EQ(HexEncode(a), HexEncode(b));
+}
+
 TEST(WalFormatTest, RecordHeaderBytes) {
   std::string rec;
   AppendRecord("abc", kTypeEvent, &rec);

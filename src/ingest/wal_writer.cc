@@ -1,5 +1,7 @@
 #include "ingest/wal_writer.h"
 
+#include <pthread.h>
+
 #include "ingest/wal_format.h"
 
 namespace orgtrail::ingest {
@@ -54,20 +56,23 @@ Result<std::unique_ptr<WalWriter>> WalWriter::Open(WalEnv& env, std::string dir,
 }
 
 Status WalWriter::Encode(const std::vector<Event>& events, Batch& b) const {
-  std::string payload;
+  // Each payload is encoded in place behind its header (no copy).
+  size_t guess = 0;
+  for (const Event& e : events) guess += e.record_json.size() + 256;
+  b.records.reserve(guess);
   b.offsets.reserve(events.size());
   for (size_t i = 0; i < events.size(); ++i) {
-    payload.clear();
-    wal::EncodeEventPayload(events[i], &payload);
-    if (payload.size() > options_.max_record_bytes) {
+    const size_t at = wal::BeginRecord(&b.records);
+    wal::EncodeEventPayload(events[i], &b.records);
+    const size_t payload = wal::FinishRecord(at, wal::kTypeEvent, &b.records);
+    if (payload > options_.max_record_bytes) {
       return Status::Error("ValidationException",
                            "event " + std::to_string(i) + " (" + events[i].event_id + ") is " +
-                               std::to_string(payload.size()) +
+                               std::to_string(payload) +
                                " bytes encoded; the write-ahead log accepts at most " +
                                std::to_string(options_.max_record_bytes));
     }
-    b.offsets.push_back(b.records.size());
-    wal::AppendRecord(payload, wal::kTypeEvent, &b.records);
+    b.offsets.push_back(at);
   }
   return Status::Ok();
 }
@@ -105,7 +110,10 @@ void WalWriter::AppendAsync(std::vector<Event> events, AppendCallback done) {
     std::lock_guard<std::mutex> lock(mu_);
     s = health_;
     if (s.ok()) {
-      if (!flusher_.joinable()) flusher_ = std::thread([this] { FlusherLoop(); });
+      if (!flusher_.joinable()) {
+        flusher_ = std::thread([this] { FlusherLoop(); });
+        pthread_setname_np(flusher_.native_handle(), "ot-wal-flush");
+      }
       queue_.push_back(b.release());
       if (leading_) return;  // the leader wakes the flusher when it is done
     }
@@ -149,20 +157,13 @@ void WalWriter::LeadGroup(std::unique_lock<std::mutex>& lock) {
       q->first_seq = seq;
       for (size_t off : q->offsets) wal::SetRecordSeq(q->records.data() + off, seq++);
     }
-    std::string_view data;
-    if (group.size() == 1) {
-      data = group[0]->records;
-    } else {
-      scratch_.clear();
-      scratch_.reserve(bytes);
-      for (Batch* q : group) scratch_.append(q->records);
-      data = scratch_;
-    }
-    s = WriteGroup(data, group_first);
+    std::vector<std::string_view> parts;
+    parts.reserve(group.size());
+    for (Batch* q : group) parts.push_back(q->records);
+    s = WriteGroup(parts, group_first);
     if (s.ok()) {
       for (Batch* q : group) hook_(q->first_seq, std::move(q->events));
     }
-    if (scratch_.capacity() > (4u << 20)) std::string().swap(scratch_);
   }
 
   lock.lock();
@@ -202,12 +203,12 @@ void WalWriter::LeadGroup(std::unique_lock<std::mutex>& lock) {
   lock.lock();
 }
 
-Status WalWriter::WriteGroup(std::string_view data, uint64_t first_seq) {
+Status WalWriter::WriteGroup(const std::vector<std::string_view>& data, uint64_t first_seq) {
   if (!file_ || (file_records_ > 0 && file_->Size() >= options_.segment_bytes)) {
     OT_RETURN_IF_ERROR(NewSegment(first_seq));
   }
   const uint64_t before = file_->Size();
-  Status s = file_->Append(data);
+  Status s = file_->AppendV(data);
   if (!s.ok()) {
     if (!IsNoSpace(s)) return s;
     // Disk full: cut the partial write off so the segment stays well formed

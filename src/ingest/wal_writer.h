@@ -122,7 +122,8 @@ class WalWriter {
   void LeadGroup(std::unique_lock<std::mutex>& lock);
   void FlusherLoop();
   // Leader only, without mu_: rotation if due, write, fsync.
-  Status WriteGroup(std::string_view data, uint64_t first_seq);
+  // `data`: the group's batches, written with one writev.
+  Status WriteGroup(const std::vector<std::string_view>& data, uint64_t first_seq);
   Status NewSegment(uint64_t first_seq);
 
   WalEnv& env_;
@@ -133,7 +134,6 @@ class WalWriter {
   // Leader-only state (only the thread at the head of queue_ touches it).
   std::unique_ptr<WalFile> file_;
   uint64_t file_records_ = 0;  // records in file_ (0 → rotation would reuse its name)
-  std::string scratch_;
 
   mutable std::mutex mu_;
   std::deque<Batch*> queue_;          // guarded by mu_
