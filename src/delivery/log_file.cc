@@ -48,14 +48,20 @@ std::optional<std::string> IgzipGzip(std::string_view bytes) {
   s.gzip_flag = IGZIP_GZIP;
   s.end_of_stream = 1;
   s.flush = NO_FLUSH;
-  // Log files compress 6-7x; stored blocks cost ~5 bytes per 64 KB.
-  std::string out(bytes.size() + bytes.size() / 16 + 1024, '\0');
+  // Room for the worst case (stored blocks cost ~5 bytes per 64 KB), in a
+  // buffer the thread keeps: log files compress 6-7x, so zeroing a fresh
+  // worst-case string for each file cost more than copying the result out.
+  thread_local std::vector<uint8_t> out_buf;
+  const size_t room = bytes.size() + bytes.size() / 16 + 1024;
+  if (out_buf.size() < room) out_buf.resize(room);
   s.next_in = reinterpret_cast<uint8_t*>(const_cast<char*>(bytes.data()));
   s.avail_in = static_cast<uint32_t>(bytes.size());
-  s.next_out = reinterpret_cast<uint8_t*>(out.data());
-  s.avail_out = static_cast<uint32_t>(out.size());
-  if (isal_deflate_stateless(&s) != COMP_OK || s.avail_in != 0) return std::nullopt;
-  out.resize(s.total_out);
+  s.next_out = out_buf.data();
+  s.avail_out = static_cast<uint32_t>(room);
+  const bool ok = isal_deflate_stateless(&s) == COMP_OK && s.avail_in == 0;
+  std::optional<std::string> out;
+  if (ok) out.emplace(reinterpret_cast<const char*>(out_buf.data()), s.total_out);
+  if (out_buf.size() > (64u << 20)) std::vector<uint8_t>().swap(out_buf);  // a rare huge file
   return out;
 }
 
