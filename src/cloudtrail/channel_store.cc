@@ -1,5 +1,7 @@
 #include "cloudtrail/channel_store.h"
 
+#include "base/scope_exit.h"
+
 namespace orgtrail::cloudtrail {
 namespace {
 
@@ -46,8 +48,15 @@ ChannelRecord FromRow(const catalog::Row& r) {
 
 ChannelStore::ChannelStore(catalog::Db& db) : db_(db) { init_ = db_.ExecScript(kSchema); }
 
+void ChannelStore::Forget() {
+  std::lock_guard<std::mutex> lock(cache_mu_);
+  ++generation_;
+  by_arn_.clear();
+}
+
 Status ChannelStore::Insert(const ChannelRecord& c, const std::vector<Tag>& tags) {
   OT_RETURN_IF_ERROR(init_);
+  ScopeExit forget([this] { Forget(); });
   catalog::Transaction txn(db_);
   OT_RETURN_IF_ERROR(db_.Exec(std::string("INSERT INTO cloudtrail_channels (") + kColumns +
                                   ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -66,6 +75,7 @@ Status ChannelStore::Insert(const ChannelRecord& c, const std::vector<Tag>& tags
 
 Status ChannelStore::Update(const ChannelRecord& c) {
   OT_RETURN_IF_ERROR(init_);
+  ScopeExit forget([this] { Forget(); });
   return db_
       .Exec("UPDATE cloudtrail_channels SET name = ?2, destinations_json = ?3 WHERE arn = ?1",
             {c.arn, c.name, c.destinations_json})
@@ -74,6 +84,7 @@ Status ChannelStore::Update(const ChannelRecord& c) {
 
 Status ChannelStore::Delete(const std::string& arn) {
   OT_RETURN_IF_ERROR(init_);
+  ScopeExit forget([this] { Forget(); });
   catalog::Transaction txn(db_);
   OT_RETURN_IF_ERROR(db_.Exec("DELETE FROM cloudtrail_channels WHERE arn = ?1", {arn}).status());
   OT_RETURN_IF_ERROR(
@@ -95,9 +106,21 @@ Result<std::vector<ChannelRecord>> ChannelStore::Select(const std::string& where
 }
 
 Result<std::optional<ChannelRecord>> ChannelStore::FindByArn(const std::string& arn) {
+  uint64_t generation;
+  {
+    std::lock_guard<std::mutex> lock(cache_mu_);
+    auto it = by_arn_.find(arn);
+    if (it != by_arn_.end()) return std::optional<ChannelRecord>(it->second);
+    generation = generation_;
+  }
   OT_ASSIGN_OR_RETURN(auto rows, Select("arn = ?1", {arn}));
   if (rows.empty()) return std::optional<ChannelRecord>();
-  return std::optional<ChannelRecord>(std::move(rows.front()));
+  ChannelRecord found = std::move(rows.front());
+  std::lock_guard<std::mutex> lock(cache_mu_);
+  // Only channels that exist are kept (lookups of made-up ARNs must not grow
+  // it), and no more than a generous account quota's worth.
+  if (generation == generation_ && by_arn_.size() < kMaxCachedChannels) by_arn_.emplace(arn, found);
+  return std::optional<ChannelRecord>(std::move(found));
 }
 
 Result<std::vector<ChannelRecord>> ChannelStore::ListOwnedBy(const std::string& account,

@@ -6,7 +6,9 @@
 #pragma once
 
 #include <cstdint>
+#include <mutex>
 #include <optional>
+#include <unordered_map>
 #include <string>
 #include <vector>
 
@@ -43,6 +45,9 @@ class ChannelStore {
   // Removes the channel and its tags.
   Status Delete(const std::string& arn);
 
+  // Answers from memory after the first lookup of `arn` (every PutAuditEvents
+  // call looks its channel up); any write through this store empties the
+  // memory, and a lookup that overlapped a write is not kept.
   Result<std::optional<ChannelRecord>> FindByArn(const std::string& arn);
   // The channels `account` owns in `region`, ordered by ARN.
   Result<std::vector<ChannelRecord>> ListOwnedBy(const std::string& account,
@@ -53,8 +58,15 @@ class ChannelStore {
   Result<std::vector<ChannelRecord>> Select(const std::string& where,
                                             const std::vector<catalog::Value>& params);
 
+  static constexpr size_t kMaxCachedChannels = 4096;
+  // Empties the lookup memory when a write ends (whether it succeeded or not).
+  void Forget();
+
   catalog::Db& db_;
   Status init_;
+  std::mutex cache_mu_;
+  uint64_t generation_ = 0;  // bumped by Forget
+  std::unordered_map<std::string, ChannelRecord> by_arn_;  // existing channels only
 };
 
 }  // namespace orgtrail::cloudtrail
