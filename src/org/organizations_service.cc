@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "base/ids.h"
+#include "base/scope_exit.h"
 #include "base/strings.h"
 
 namespace orgtrail::org {
@@ -253,6 +254,7 @@ Result<OrgInfo> OrganizationsService::RequireManagement(const auth::RequestConte
 
 Result<Json> OrganizationsService::CreateOrganization(const auth::RequestContext& ctx,
                                                       const Json& in) {
+  ScopeExit forget([this] { Forget(); });
   OT_ASSIGN_OR_RETURN(auto feature_set_opt, Opt(in, "FeatureSet"));
   std::string feature_set = feature_set_opt.value_or("ALL");
   if (feature_set != "ALL" && feature_set != "CONSOLIDATED_BILLING")
@@ -301,6 +303,7 @@ Result<Json> OrganizationsService::DescribeOrganization(const auth::RequestConte
 // ---------------------------------------------------------------- accounts
 
 Result<Json> OrganizationsService::CreateAccount(const auth::RequestContext& ctx, const Json& in) {
+  ScopeExit forget([this] { Forget(); });
   OT_ASSIGN_OR_RETURN(auto org, RequireManagement(ctx));
   OT_ASSIGN_OR_RETURN(std::string email, Req(in, "Email"));
   OT_ASSIGN_OR_RETURN(std::string name, Req(in, "AccountName"));
@@ -429,6 +432,7 @@ Result<Json> OrganizationsService::DescribeAccount(const auth::RequestContext& c
 
 Result<Json> OrganizationsService::EnableAWSServiceAccess(const auth::RequestContext& ctx,
                                                           const Json& in) {
+  ScopeExit forget([this] { Forget(); });
   OT_ASSIGN_OR_RETURN(auto org, RequireManagement(ctx));
   (void)org;
   OT_ASSIGN_OR_RETURN(std::string sp, Req(in, "ServicePrincipal"));
@@ -444,6 +448,7 @@ Result<Json> OrganizationsService::EnableAWSServiceAccess(const auth::RequestCon
 
 Result<Json> OrganizationsService::DisableAWSServiceAccess(const auth::RequestContext& ctx,
                                                            const Json& in) {
+  ScopeExit forget([this] { Forget(); });
   OT_ASSIGN_OR_RETURN(auto org, RequireManagement(ctx));
   (void)org;
   OT_ASSIGN_OR_RETURN(std::string sp, Req(in, "ServicePrincipal"));
@@ -472,25 +477,53 @@ Result<Json> OrganizationsService::ListAWSServiceAccessForOrganization(
 
 // ---------------------------------------------------------------- C++ query API
 
+void OrganizationsService::Forget() {
+  std::lock_guard<std::mutex> lock(snapshot_mu_);
+  ++generation_;
+  snapshot_.reset();
+}
+
+Result<OrganizationsService::Snapshot> OrganizationsService::LoadSnapshot() {
+  Snapshot snap;
+  OT_ASSIGN_OR_RETURN(snap.org, LoadOrganization());
+  OT_ASSIGN_OR_RETURN(auto members, db_.Query("SELECT account_id FROM org_accounts"));
+  for (const auto& r : members) snap.members.insert(AsString(r[0]));
+  OT_ASSIGN_OR_RETURN(auto access, db_.Query("SELECT service_principal FROM org_service_access"));
+  for (const auto& r : access) snap.service_access.insert(AsString(r[0]));
+  return snap;
+}
+
+std::shared_ptr<const OrganizationsService::Snapshot> OrganizationsService::CurrentSnapshot() {
+  uint64_t generation;
+  {
+    std::lock_guard<std::mutex> lock(snapshot_mu_);
+    if (snapshot_) return snapshot_;
+    generation = generation_;
+  }
+  if (!init_status_.ok()) return nullptr;
+  auto loaded = LoadSnapshot();
+  if (!loaded.ok()) return nullptr;
+  auto snap = std::make_shared<const Snapshot>(std::move(*loaded));
+  std::lock_guard<std::mutex> lock(snapshot_mu_);
+  // A snapshot read while a write ran may be stale: answer with it, keep none.
+  if (generation == generation_) snapshot_ = snap;
+  return snap;
+}
+
 std::optional<OrgInfo> OrganizationsService::GetOrganization() {
-  auto org = LoadOrganization();
-  if (!org.ok()) return std::nullopt;
-  return *org;
+  auto snap = CurrentSnapshot();
+  return snap ? snap->org : std::nullopt;
 }
 
 bool OrganizationsService::IsMember(const std::string& account_id) {
-  if (!init_status_.ok()) return false;
-  auto rows = db_.Query("SELECT 1 FROM org_accounts WHERE account_id = ?1", {account_id});
-  return rows.ok() && !rows->empty();
+  auto snap = CurrentSnapshot();
+  return snap && snap->members.count(account_id) > 0;
 }
 
 std::vector<std::string> OrganizationsService::MemberAccountIds() {
-  std::vector<std::string> out;
-  if (!init_status_.ok()) return out;
-  auto rows = db_.Query("SELECT account_id FROM org_accounts ORDER BY account_id");
-  if (!rows.ok()) return out;
-  for (const auto& r : *rows) out.push_back(AsString(r[0]));
-  return out;
+  auto snap = CurrentSnapshot();
+  if (!snap) return {};
+  return std::vector<std::string>(snap->members.begin(), snap->members.end());
 }
 
 std::vector<OrgAccount> OrganizationsService::Accounts() {
@@ -505,10 +538,8 @@ std::vector<OrgAccount> OrganizationsService::Accounts() {
 }
 
 bool OrganizationsService::IsServiceAccessEnabled(const std::string& service_principal) {
-  if (!init_status_.ok()) return false;
-  auto rows = db_.Query("SELECT 1 FROM org_service_access WHERE service_principal = ?1",
-                        {service_principal});
-  return rows.ok() && !rows->empty();
+  auto snap = CurrentSnapshot();
+  return snap && snap->service_access.count(service_principal) > 0;
 }
 
 }  // namespace orgtrail::org

@@ -17,7 +17,10 @@
 // Thread-safe: multi-statement changes run in one catalog::Transaction.
 #pragma once
 
+#include <memory>
+#include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -83,6 +86,9 @@ class OrganizationsService {
                                                    const Json& input);
 
   // ---- plain C++ query API (nullopt / false / empty on catalog errors) ----
+  // Answered from a snapshot of the organization kept in memory (the
+  // authorizer asks for every call's principal), taken again after any
+  // change made through this service.
   std::optional<OrgInfo> GetOrganization();
   // True for the management account and every member account.
   bool IsMember(const std::string& account_id);
@@ -95,6 +101,17 @@ class OrganizationsService {
  private:
   const iam::Authorizer& authorizer() const;
   Result<std::optional<OrgInfo>> LoadOrganization();
+  // What the query API answers from.
+  struct Snapshot {
+    std::optional<OrgInfo> org;
+    std::set<std::string> members;         // management account included
+    std::set<std::string> service_access;  // service principals with trusted access
+  };
+  // The current snapshot, loaded if there is none; null on catalog errors.
+  std::shared_ptr<const Snapshot> CurrentSnapshot();
+  Result<Snapshot> LoadSnapshot();
+  // Drops the snapshot; every operation that writes calls it when it ends.
+  void Forget();
   Result<std::optional<OrgAccount>> LoadAccount(const OrgInfo& org, const std::string& id);
   // The organization, if the caller's account belongs to it; else
   // AWSOrganizationsNotInUseException.
@@ -107,6 +124,9 @@ class OrganizationsService {
   const Clock& clock_;
   Status init_status_;
   const iam::Authorizer* authorizer_ = nullptr;
+  std::mutex snapshot_mu_;
+  uint64_t generation_ = 0;  // bumped by Forget
+  std::shared_ptr<const Snapshot> snapshot_;
 };
 
 }  // namespace orgtrail::org

@@ -57,6 +57,9 @@ TEST_F(OrganizationsServiceTest, NoOrganizationYet) {
 }
 
 TEST_F(OrganizationsServiceTest, CreateAndDescribeOrganization) {
+  // The query API's snapshot, taken before, is renewed by the change.
+  EXPECT_FALSE(orgs_.GetOrganization().has_value());
+  EXPECT_FALSE(orgs_.IsMember(kMgmt));
   auto r = Call("CreateOrganization", mgmt_);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   const Json& o = (*r)["Organization"];
@@ -93,6 +96,7 @@ TEST_F(OrganizationsServiceTest, CreateAndDescribeOrganization) {
 
 TEST_F(OrganizationsServiceTest, CreateAccountMakesTrustedAdminRole) {
   ASSERT_TRUE(Call("CreateOrganization", mgmt_).ok());
+  EXPECT_EQ(orgs_.MemberAccountIds(), std::vector<std::string>{kMgmt});  // before the account
   auto r = Call("CreateAccount", mgmt_, {{"AccountName", "Audit"}, {"Email", "audit@corp.example"}});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   const Json& st = (*r)["CreateAccountStatus"];
