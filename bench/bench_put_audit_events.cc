@@ -37,6 +37,7 @@
 // digest) + AES-256-GCM (of the gzip, as SSE), on one thread and on two,
 // the cost of each stage alone, and gzip's cost and size at levels 0-6
 // (0: ISA-L igzip, the delivery's default; 1-6: libdeflate).
+#include <pthread.h>
 #include <simdjson.h>
 #include <sys/resource.h>
 #include <spdlog/spdlog.h>
@@ -457,6 +458,7 @@ int main(int argc, char** argv) {
       rate > 0 ? rate / static_cast<double>(batch) / connections : 0;
   for (int c = 0; c < connections; ++c) {
     ts.emplace_back([&, c] {
+      pthread_setname_np(pthread_self(), "bench-client");
       try {
         Client cl(port);
         std::string body;

@@ -1,12 +1,17 @@
 #include "api/http_server.h"
 
+#include <pthread.h>
+#include <sys/resource.h>
+#include <unistd.h>
 #include <spdlog/spdlog.h>
 
 #include <atomic>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cerrno>
 #include <condition_variable>
+#include <cstring>
 #include <future>
 #include <limits>
 #include <map>
@@ -387,7 +392,21 @@ Status HttpServer::Start() {
   s.stopping = false;
   s.work.emplace(asio::make_work_guard(*s.ioc));
   s.DoAccept();
-  for (int i = 0; i < n; ++i) s.threads.emplace_back([&s] { s.ioc->run(); });
+  const int nice_increment = s.options.nice_increment;
+  for (int i = 0; i < n; ++i) {
+    s.threads.emplace_back([&s, nice_increment] {
+      if (nice_increment != 0) {
+        // Per thread on Linux: PRIO_PROCESS with a thread id.
+        const auto tid = static_cast<id_t>(::gettid());
+        errno = 0;
+        const int now = ::getpriority(PRIO_PROCESS, tid);
+        if (errno == 0 && ::setpriority(PRIO_PROCESS, tid, now + nice_increment) != 0)
+          spdlog::warn("http: cannot lower the server threads' priority: {}", std::strerror(errno));
+      }
+      s.ioc->run();
+    });
+    pthread_setname_np(s.threads.back().native_handle(), "ot-http");
+  }
   s.running = true;
   return Status::Ok();
 }

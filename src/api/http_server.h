@@ -42,6 +42,10 @@ class HttpServer {
     std::string host = "127.0.0.1";
     uint16_t port = 0;  // 0: the kernel picks; see port()
     int threads = 0;    // 0: one per core
+    // Added to the server threads' nice value (0: as the process). A
+    // positive value lets the process's other threads (the work behind
+    // calls already answered) come first when the machine is saturated.
+    int nice_increment = 0;
     uint32_t max_header_bytes = 64 * 1024;
     uint64_t default_body_limit = 1 << 20;
     BodyLimitFn body_limit;  // optional; overrides default_body_limit per request
