@@ -85,6 +85,7 @@ Result<std::unique_ptr<Wal>> Wal::Open(WalEnv& env, const std::string& dir, Opti
   wo.max_group_bytes = options.max_group_bytes;
   wo.max_record_bytes = options.max_record_bytes;
   wo.no_space_retry_after = options.no_space_retry_after;
+  wo.recycle_segments = options.recycle_segments;
   Wal* self = wal.get();
   OT_ASSIGN_OR_RETURN(
       wal->writer_,

@@ -40,6 +40,8 @@ struct WalOptions {
   size_t max_pending_bytes = 256u << 20;
   // After ENOSPC, how long Admission() refuses before calls may try again.
   Duration no_space_retry_after = std::chrono::seconds(1);
+  // Delivered segments kept to be written over (WalWriter::Options).
+  size_t recycle_segments = 16;
 };
 
 class Wal final : public EventSink, public EventSource {

@@ -152,6 +152,18 @@ Result<std::unique_ptr<WalFile>> FaultInjectionEnv::NewWalFile(const std::string
   return std::unique_ptr<WalFile>(std::make_unique<File>(*this, path, std::move(f)));
 }
 
+Result<std::unique_ptr<WalFile>> FaultInjectionEnv::ReuseWalFile(const std::string& path) {
+  std::lock_guard<std::mutex> lock(mu_);
+  OT_RETURN_IF_ERROR(Inject(Op::kCreate, path));
+  OT_ASSIGN_OR_RETURN(std::unique_ptr<WalFile> f, base_.ReuseWalFile(path));
+  auto it = files_.find(path);
+  // Untracked: found on disk, its entry durable; tracked: as renamed.
+  const bool entry_synced = it == files_.end() || it->second.entry_synced;
+  files_[path] = FileState{0, entry_synced};
+  renamed_.erase(path);
+  return std::unique_ptr<WalFile>(std::make_unique<File>(*this, path, std::move(f)));
+}
+
 Status FaultInjectionEnv::WriteFileAtomic(const std::string& path, std::string_view data,
                                           int mode) {
   // Held across the forwarded call so that a simulated crash cannot land

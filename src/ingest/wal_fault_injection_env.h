@@ -39,6 +39,9 @@ class FaultInjectionEnv final : public WalEnv {
   void Reset();
 
   Result<std::unique_ptr<WalFile>> NewWalFile(const std::string& path, bool create) override;
+  // Counted as a file creation. The old bytes count as durable only up to
+  // what is written and fsync'd again: a power loss cuts the file to that.
+  Result<std::unique_ptr<WalFile>> ReuseWalFile(const std::string& path) override;
   Result<uint64_t> FileSize(const std::string& path) override { return base_.FileSize(path); }
   Status WriteFileAtomic(const std::string& path, std::string_view data, int mode) override;
   Result<std::string> ReadFile(const std::string& path) override { return base_.ReadFile(path); }

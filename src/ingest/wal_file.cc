@@ -23,7 +23,7 @@ class PosixWalFile final : public WalFile {
 
   Status Append(std::string_view data) override {
     while (!data.empty()) {
-      ssize_t n = ::write(fd_, data.data(), data.size());
+      ssize_t n = ::pwrite(fd_, data.data(), data.size(), static_cast<off_t>(size_));
       if (n < 0) {
         if (errno == EINTR) continue;
         return WalIoError("write", path_, errno);
@@ -43,7 +43,7 @@ class PosixWalFile final : public WalFile {
     size_t i = 0;
     while (i < iov.size()) {
       const int n_iov = static_cast<int>(std::min<size_t>(iov.size() - i, IOV_MAX));
-      ssize_t n = ::writev(fd_, iov.data() + i, n_iov);
+      ssize_t n = ::pwritev(fd_, iov.data() + i, n_iov, static_cast<off_t>(size_));
       if (n < 0) {
         if (errno == EINTR) continue;
         return WalIoError("write", path_, errno);
@@ -88,18 +88,34 @@ PosixWalEnv* PosixWalEnv::Default() {
   return &env;
 }
 
-Result<std::unique_ptr<WalFile>> PosixWalEnv::NewWalFile(const std::string& path, bool create) {
-  int flags = O_WRONLY | O_APPEND | O_CLOEXEC | (create ? O_CREAT | O_EXCL : 0);
-  int fd = ::open(path.c_str(), flags, 0600);
+namespace {
+
+Result<std::unique_ptr<WalFile>> OpenWalFile(const std::string& path, int flags, bool from_start) {
+  // No O_APPEND: each file writes at its own end offset, which for a reused
+  // file starts at 0 with older bytes beyond it.
+  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC | flags, 0600);
   if (fd < 0) return WalIoError("open", path, errno);
-  struct stat st;
-  if (::fstat(fd, &st) != 0) {
-    int e = errno;
-    ::close(fd);
-    return WalIoError("fstat", path, e);
+  uint64_t size = 0;
+  if (!from_start) {
+    struct stat st;
+    if (::fstat(fd, &st) != 0) {
+      int e = errno;
+      ::close(fd);
+      return WalIoError("fstat", path, e);
+    }
+    size = static_cast<uint64_t>(st.st_size);
   }
-  return std::unique_ptr<WalFile>(
-      std::make_unique<PosixWalFile>(path, fd, static_cast<uint64_t>(st.st_size)));
+  return std::unique_ptr<WalFile>(std::make_unique<PosixWalFile>(path, fd, size));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<WalFile>> PosixWalEnv::NewWalFile(const std::string& path, bool create) {
+  return OpenWalFile(path, create ? O_CREAT | O_EXCL : 0, /*from_start=*/false);
+}
+
+Result<std::unique_ptr<WalFile>> PosixWalEnv::ReuseWalFile(const std::string& path) {
+  return OpenWalFile(path, 0, /*from_start=*/true);
 }
 
 Result<uint64_t> PosixWalEnv::FileSize(const std::string& path) {

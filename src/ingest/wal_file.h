@@ -26,8 +26,8 @@ namespace orgtrail::ingest {
 class WalFile {
  public:
   virtual ~WalFile() = default;
-  // Appends `data` at the end. On failure some prefix of `data` may have
-  // been written; Size() tells how much.
+  // Appends `data` at Size() (where this handle's writing ends). On failure
+  // some prefix of `data` may have been written; Size() tells how much.
   virtual Status Append(std::string_view data) = 0;
   // Appends `parts` in order, as one write where the platform allows
   // (writev); the same contract as Append on failure.
@@ -48,18 +48,24 @@ class WalEnv : public Env {
   // Opens `path` for appending. With `create`, the file must not exist and is
   // created empty (mode 0600); without, it must exist.
   virtual Result<std::unique_ptr<WalFile>> NewWalFile(const std::string& path, bool create) = 0;
+  // Opens an existing file to be written again from its start (a recycled
+  // segment): Size() is 0 and Appends overwrite the old bytes, which are left
+  // beyond Size() — the file is not truncated, so its blocks stay allocated
+  // and a later fdatasync has no block allocation or size change to commit.
+  virtual Result<std::unique_ptr<WalFile>> ReuseWalFile(const std::string& path) = 0;
   // The size of an existing file.
   virtual Result<uint64_t> FileSize(const std::string& path) = 0;
 };
 
-// The POSIX WalEnv: WalFiles are O_APPEND file descriptors; Env calls go to
-// `base`, which must outlive it.
+// The POSIX WalEnv: WalFiles write at their own end offset (pwrite); Env
+// calls go to `base`, which must outlive it.
 class PosixWalEnv final : public WalEnv {
  public:
   explicit PosixWalEnv(Env& base = *Env::Default()) : base_(base) {}
   static PosixWalEnv* Default();
 
   Result<std::unique_ptr<WalFile>> NewWalFile(const std::string& path, bool create) override;
+  Result<std::unique_ptr<WalFile>> ReuseWalFile(const std::string& path) override;
   Result<uint64_t> FileSize(const std::string& path) override;
 
   Status WriteFileAtomic(const std::string& path, std::string_view data, int mode) override {

@@ -114,14 +114,36 @@ std::string SegmentFileName(uint64_t first_seq) {
   return buf;
 }
 
-std::optional<uint64_t> ParseSegmentFileName(std::string_view name) {
-  if (name.size() != 20 || name.substr(16) != ".log") return std::nullopt;
+namespace {
+
+std::optional<uint64_t> ParseDigits16(std::string_view d) {
+  if (d.size() != 16) return std::nullopt;
   uint64_t v = 0;
-  for (size_t i = 0; i < 16; ++i) {
-    if (name[i] < '0' || name[i] > '9') return std::nullopt;
-    v = v * 10 + static_cast<uint64_t>(name[i] - '0');
+  for (char c : d) {
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + static_cast<uint64_t>(c - '0');
   }
   return v;
+}
+
+}  // namespace
+
+std::optional<uint64_t> ParseSegmentFileName(std::string_view name) {
+  if (name.size() != 20 || name.substr(16) != ".log") return std::nullopt;
+  return ParseDigits16(name.substr(0, 16));
+}
+
+std::string RecycledFileName(uint64_t id) {
+  char buf[40];
+  std::snprintf(buf, sizeof(buf), "recycle-%016llu", static_cast<unsigned long long>(id));
+  return buf;
+}
+
+std::optional<uint64_t> ParseRecycledFileName(std::string_view name) {
+  constexpr std::string_view kPrefix = "recycle-";
+  if (name.size() != kPrefix.size() + 16 || name.substr(0, kPrefix.size()) != kPrefix)
+    return std::nullopt;
+  return ParseDigits16(name.substr(kPrefix.size()));
 }
 
 std::string EncodeSegmentHeader(uint64_t first_seq) {

@@ -35,6 +35,10 @@ uint64_t DecodeFixed64(const char* p);
 std::string SegmentFileName(uint64_t first_seq);
 // Parses a segment file name; nullopt for anything else (CHECKPOINT, temp files).
 std::optional<uint64_t> ParseSegmentFileName(std::string_view name);
+// "recycle-<16 digits>": a delivered segment kept to be written over as a
+// later segment (WalWriter::Options::recycle_segments).
+std::string RecycledFileName(uint64_t id);
+std::optional<uint64_t> ParseRecycledFileName(std::string_view name);
 
 // The 24-byte segment header.
 std::string EncodeSegmentHeader(uint64_t first_seq);

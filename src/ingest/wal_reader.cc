@@ -46,6 +46,11 @@ RecordCheck CheckRecord(std::string_view data, size_t off) {
 // anywhere in data[from, end): then the damage before it is not a torn tail.
 bool ValidRecordFollows(std::string_view data, size_t from, uint64_t after_seq) {
   for (size_t off = from; off + wal::kRecordHeaderSize <= data.size(); ++off) {
+    // Cheap bytes first (type, then three zero bytes): a recycled segment
+    // can leave tens of megabytes to scan after the tail.
+    const char* h = data.data() + off;
+    if (h[20] != static_cast<char>(wal::kTypeEvent) || h[21] != 0 || h[22] != 0 || h[23] != 0)
+      continue;
     RecordCheck c = CheckRecord(data, off);
     if (c.check == Check::kOk && c.header.seq > after_seq) return true;
   }
@@ -71,6 +76,7 @@ Result<std::vector<WalSegment>> ListWalSegments(Env& env, const std::string& dir
 
 Status WalReader::Read(uint64_t from_seq, const Visitor& fn) {
   torn_tail_.reset();
+  early_end_.reset();
   last_seq_ = 0;
   last_valid_end_ = 0;
   segments_.clear();
@@ -83,10 +89,13 @@ Status WalReader::Read(uint64_t from_seq, const Visitor& fn) {
     if (!segments_.empty() && seg.first_seq != last_seq_ + 1) {
       return wal::Corruption("write-ahead log sequence gap: " + seg.path + " starts at " +
                              std::to_string(seg.first_seq) + " but the previous segment ends at " +
-                             std::to_string(last_seq_));
+                             std::to_string(last_seq_) +
+                             (early_end_ ? " (its records end early: " + early_end_->ToString() + ")"
+                                         : std::string()));
     }
     if (seg.first_seq == 0) return wal::Corruption("write-ahead log segment " + seg.path + " starts at 0");
     segments_.push_back(seg);
+    early_end_.reset();
     if (segments_.size() == 1) last_seq_ = seg.first_seq - 1;
     OT_RETURN_IF_ERROR(ReadSegment(seg, i + 1 == all.size(), from_seq, fn));
   }
@@ -109,8 +118,15 @@ Status WalReader::ReadSegment(const WalSegment& seg, bool is_last, uint64_t from
   size_t off = wal::kSegmentHeaderSize;
   while (off < view.size()) {
     RecordCheck c = CheckRecord(view, off);
-    if (c.check == Check::kTearable && is_last && !ValidRecordFollows(view, off + 1, last_seq_)) {
-      torn_tail_ = TornTail{seg.path, off, c.reason};
+    // A whole record older than the last one read: what a recycled file held
+    // before it was written over (docs/formats/wal.md).
+    const bool older = c.check == Check::kOk && c.header.seq <= last_seq_;
+    if ((c.check == Check::kTearable || older) && !ValidRecordFollows(view, off + 1, last_seq_)) {
+      // The segment's records end here. In the newest segment that is the
+      // torn tail; in an older one (written over a recycled file) any record
+      // lost here shows as a gap before the next segment's first record.
+      TornTail end{seg.path, off, older ? "older record (recycled file)" : c.reason};
+      (is_last ? torn_tail_ : early_end_) = std::move(end);
       break;
     }
     if (c.check != Check::kOk) return corrupt(off, c.reason);

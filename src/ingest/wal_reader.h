@@ -61,6 +61,9 @@ class WalReader {
   Env& env_;
   const std::string dir_;
   std::optional<TornTail> torn_tail_;
+  // Where the previous (older) segment's records ended before its end of
+  // file, if they did: named in a sequence-gap error.
+  std::optional<TornTail> early_end_;
   uint64_t last_seq_ = 0;
   std::vector<WalSegment> segments_;
   uint64_t last_valid_end_ = 0;

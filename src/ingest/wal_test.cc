@@ -99,6 +99,131 @@ TEST(WalTest, CheckpointDeletesWhollyDeliveredSegments) {
   EXPECT_EQ(first, 11u);
 }
 
+// Delivered segments are renamed recycle-N (up to the cap; the rest are
+// deleted) and written over as later segments: the smaller records written
+// over larger ones leave whole older records behind them, which neither the
+// live log nor recovery mistakes for events or for damage.
+TEST(WalTest, DeliveredSegmentsAreRecycledAndTheirOldBytesIgnored) {
+  TempDir t;
+  WalOptions o;
+  o.segment_bytes = 1;  // every append starts a new segment
+  o.recycle_segments = 3;
+  auto wal = Wal::Open(*Env::Default(), t.wal(), o);
+  ASSERT_TRUE(wal.ok());
+  auto recycled_files = [&] {
+    auto names = Env::Default()->ListDir(t.wal());
+    EXPECT_TRUE(names.ok());
+    if (!names.ok()) return size_t{0};
+    const std::vector<std::string> list = *names;
+    size_t n = 0;
+    for (const std::string& name : list) n += wal::ParseRecycledFileName(name).has_value();
+    return n;
+  };
+  // Five segments of ten large events each (seq 1..50).
+  for (int i = 0; i < 5; ++i) {
+    std::vector<Event> batch;
+    for (int j = 0; j < 10; ++j) batch.push_back(TestEvent("big" + std::to_string(i * 10 + j), 2000));
+    ASSERT_TRUE((*wal)->Append(std::move(batch)).ok());
+  }
+  ASSERT_EQ(DrainAll(**wal).size(), 50u);
+  ASSERT_TRUE((*wal)->Checkpoint(50).ok());  // four go: three kept, one deleted
+  EXPECT_EQ(ListWalSegments(*Env::Default(), t.wal())->size(), 1u);
+  EXPECT_EQ(recycled_files(), 3u);
+
+  // Three new segments of small events go over the recycled files.
+  std::set<std::string> acked;
+  for (int i = 0; i < 3; ++i) {
+    std::vector<Event> batch;
+    for (int j = 0; j < 4; ++j) {
+      const std::string id = "small" + std::to_string(i * 4 + j);
+      batch.push_back(TestEvent(id, 10));
+      acked.insert(id);
+    }
+    ASSERT_TRUE((*wal)->Append(std::move(batch)).ok());
+  }
+  EXPECT_EQ((*wal)->stats().writer.segments_recycled, 3u);
+  EXPECT_EQ(recycled_files(), 0u);
+  auto segs = ListWalSegments(*Env::Default(), t.wal()).value();
+  ASSERT_EQ(segs.size(), 4u);
+  // Each recycled file still holds older records past the new ones.
+  EXPECT_GT(Env::Default()->ReadFile(segs[1].path)->size(), 10000u);
+  ExpectRecovered(DrainAll(**wal), acked);
+  wal->reset();
+
+  // Recovery replays exactly the twelve undelivered events: the older
+  // records end each segment's records without being taken for damage.
+  auto re = Wal::Open(*Env::Default(), t.wal(), o);
+  ASSERT_TRUE(re.ok()) << re.status().ToString();
+  EXPECT_EQ((*re)->recovery().replayed, 12u);
+  EXPECT_FALSE((*re)->recovery().torn_tail.empty());  // the newest segment's older bytes
+  ExpectRecovered(DrainAll(**re), acked);
+  uint64_t first = 0;
+  ASSERT_TRUE((*re)->Append({TestEvent("after")}, &first).ok());
+  EXPECT_EQ(first, 63u);
+  re->reset();
+  auto again = Wal::Open(*Env::Default(), t.wal(), o);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ((*again)->recovery().replayed, 13u);
+}
+
+// A new record exactly the size of the old one it overwrote leaves the old
+// file's next record whole right behind it: older, so the records end there.
+TEST(WalTest, AWholeOlderRecordEndsARecycledSegmentsRecords) {
+  TempDir t;
+  WalOptions o;
+  o.segment_bytes = 1;
+  auto wal = Wal::Open(*Env::Default(), t.wal(), o);
+  ASSERT_TRUE(wal.ok());
+  for (int i = 0; i < 3; ++i) {
+    const std::string n = std::to_string(i);
+    ASSERT_TRUE((*wal)->Append({TestEvent("a" + n, 100), TestEvent("b" + n, 100)}).ok());
+  }
+  ASSERT_EQ(DrainAll(**wal).size(), 6u);
+  ASSERT_TRUE((*wal)->Checkpoint(6).ok());
+  ASSERT_TRUE((*wal)->Append({TestEvent("c0", 100)}).ok());
+  EXPECT_EQ((*wal)->stats().writer.segments_recycled, 1u);
+  wal->reset();
+  auto re = Wal::Open(*Env::Default(), t.wal(), o);
+  ASSERT_TRUE(re.ok()) << re.status().ToString();
+  EXPECT_NE((*re)->recovery().torn_tail.find("older record"), std::string::npos)
+      << (*re)->recovery().torn_tail;
+  auto got = DrainAll(**re);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].event.event_id, "c0");
+  EXPECT_EQ(got[0].seq, 7u);
+}
+
+// Damage inside a segment written over a recycled file is still found: its
+// records end early, which shows as a gap before the next segment.
+TEST(WalTest, DamageInARecycledSegmentIsCorruption) {
+  TempDir t;
+  WalOptions o;
+  o.segment_bytes = 1;
+  auto wal = Wal::Open(*Env::Default(), t.wal(), o);
+  ASSERT_TRUE(wal.ok());
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE((*wal)->Append({TestEvent("big" + std::to_string(i), 3000)}).ok());
+  ASSERT_EQ(DrainAll(**wal).size(), 3u);
+  ASSERT_TRUE((*wal)->Checkpoint(3).ok());
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE((*wal)->Append({TestEvent("a" + std::to_string(i)), TestEvent("b" + std::to_string(i))}).ok());
+  }
+  EXPECT_EQ((*wal)->stats().writer.segments_recycled, 2u);
+  wal->reset();
+  auto segs = ListWalSegments(*Env::Default(), t.wal()).value();
+  ASSERT_EQ(segs.size(), 4u);  // 3 (undelivered newest of the first round), 4, 6, 8
+  // Flip a byte of the second record of segment 4 (a recycled file).
+  std::string data = Env::Default()->ReadFile(segs[1].path).value();
+  const size_t second = wal::kSegmentHeaderSize + wal::kRecordHeaderSize +
+                        wal::DecodeRecordHeader(data.substr(wal::kSegmentHeaderSize))->length;
+  data[second + wal::kRecordHeaderSize + 3] ^= 1;
+  ASSERT_TRUE(Env::Default()->WriteFileAtomic(segs[1].path, data).ok());
+  auto re = Wal::Open(*Env::Default(), t.wal(), o);
+  ASSERT_FALSE(re.ok());
+  EXPECT_EQ(re.status().code(), "WalCorruption") << re.status().ToString();
+  EXPECT_NE(re.status().message().find("sequence gap"), std::string::npos);
+  EXPECT_NE(re.status().message().find(segs[1].path), std::string::npos) << re.status().ToString();
+}
+
 TEST(WalTest, ReopenAfterTornTailContinuesCleanly) {
   TempDir t;
   {

@@ -2,6 +2,8 @@
 
 #include <pthread.h>
 
+#include <algorithm>
+
 #include "ingest/wal_format.h"
 
 namespace orgtrail::ingest {
@@ -52,6 +54,19 @@ Result<std::unique_ptr<WalWriter>> WalWriter::Open(WalEnv& env, std::string dir,
     w->file_records_ = last_valid_end > wal::kSegmentHeaderSize ? 1 : 0;
   }
   w->segments_ = std::move(segments);
+  // Recycled files of an earlier run are reused too (as many as allowed).
+  OT_ASSIGN_OR_RETURN(std::vector<std::string> names, env.ListDir(w->dir_));
+  std::sort(names.begin(), names.end());
+  for (const std::string& n : names) {
+    auto id = wal::ParseRecycledFileName(n);
+    if (!id) continue;
+    w->next_recycle_id_ = std::max(w->next_recycle_id_, *id + 1);
+    if (w->recycled_.size() < options.recycle_segments) {
+      w->recycled_.push_back(w->dir_ + "/" + n);
+    } else {
+      OT_RETURN_IF_ERROR(env.RemoveFile(w->dir_ + "/" + n));
+    }
+  }
   return w;
 }
 
@@ -227,11 +242,41 @@ Status WalWriter::WriteGroup(const std::vector<std::string_view>& data, uint64_t
   return Status::Ok();
 }
 
+std::unique_ptr<WalFile> WalWriter::TakeRecycled(const std::string& tmp) {
+  std::string from;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (recycled_.empty()) return nullptr;
+    from = std::move(recycled_.back());
+    recycled_.pop_back();
+  }
+  // Any failure here only costs the reuse: the file is dropped and the
+  // segment created afresh.
+  if (!env_.Rename(from, tmp).ok()) {
+    (void)env_.RemoveFile(from);
+    return nullptr;
+  }
+  auto f = env_.ReuseWalFile(tmp);
+  if (!f.ok()) {
+    (void)env_.RemoveFile(tmp);
+    return nullptr;
+  }
+  return std::move(*f);
+}
+
 Status WalWriter::NewSegment(uint64_t first_seq) {
   const std::string path = dir_ + "/" + wal::SegmentFileName(first_seq);
   const std::string tmp = path + ".tmp";
   (void)env_.RemoveFile(tmp);
-  OT_ASSIGN_OR_RETURN(std::unique_ptr<WalFile> f, env_.NewWalFile(tmp, /*create=*/true));
+  // Written over a recycled file when there is one: its blocks are allocated
+  // already. What it held before stays beyond the new records; those old
+  // records are older than anything in the log, which is how the reader
+  // tells them from damage (docs/formats/wal.md, "Recycled segments").
+  std::unique_ptr<WalFile> f = TakeRecycled(tmp);
+  const bool recycled = f != nullptr;
+  if (!f) {
+    OT_ASSIGN_OR_RETURN(f, env_.NewWalFile(tmp, /*create=*/true));
+  }
   Status s = f->Append(wal::EncodeSegmentHeader(first_seq));
   // Failures writing the temporary file leave the log as it was: ENOSPC stays
   // recoverable (the file is discarded); other errors are permanent.
@@ -250,6 +295,7 @@ Status WalWriter::NewSegment(uint64_t first_seq) {
   std::lock_guard<std::mutex> lock(mu_);
   segments_.push_back({first_seq, path});
   stats_.segments_created += 1;
+  if (recycled) stats_.segments_recycled += 1;
   return Status::Ok();
 }
 
@@ -265,10 +311,23 @@ Status WalWriter::RemoveSegmentsThrough(uint64_t delivered_through) {
   Status first_error;
   size_t removed = 0;
   for (const WalSegment& seg : obsolete) {
-    Status s = env_.RemoveFile(seg.path);
+    // Kept for reuse while there is room, else deleted. (A crash before the
+    // directory is synced may leave the old name: an obsolete segment, which
+    // recovery deletes.)
+    std::string keep_as;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (recycled_.size() < options_.recycle_segments)
+        keep_as = dir_ + "/" + wal::RecycledFileName(next_recycle_id_++);
+    }
+    Status s = keep_as.empty() ? env_.RemoveFile(seg.path) : env_.Rename(seg.path, keep_as);
     if (!s.ok()) {
       first_error = s;
       break;  // keep the list a contiguous suffix: retry from here next time
+    }
+    if (!keep_as.empty()) {
+      std::lock_guard<std::mutex> lock(mu_);
+      recycled_.push_back(std::move(keep_as));
     }
     ++removed;
   }

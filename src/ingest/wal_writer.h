@@ -45,6 +45,11 @@ class WalWriter {
     // After ENOSPC, Admission() refuses for this long before letting calls
     // try the disk again.
     Duration no_space_retry_after = std::chrono::seconds(1);
+    // Delivered segments kept (renamed recycle-N) to be written again as new
+    // segments instead of deleted: freeing blocks costs a journal commit and,
+    // on filesystems mounted with `discard`, a TRIM of each freed block, which
+    // stalls every fsync behind it. 0: delete them.
+    size_t recycle_segments = 16;
   };
   struct Stats {
     uint64_t appends = 0;  // successful Append calls
@@ -52,6 +57,7 @@ class WalWriter {
     uint64_t fsyncs = 0;   // group commits (one fdatasync each)
     uint64_t bytes = 0;    // record bytes written
     uint64_t segments_created = 0;
+    uint64_t segments_recycled = 0;  // of segments_created, written over a recycled file
   };
   // Called by the leader after the fsync covering a batch and before that
   // batch's Append returns, once per batch, in sequence order, never
@@ -125,6 +131,9 @@ class WalWriter {
   // `data`: the group's batches, written with one writev.
   Status WriteGroup(const std::vector<std::string_view>& data, uint64_t first_seq);
   Status NewSegment(uint64_t first_seq);
+  // The file a new segment is written over, from the recycled ones: renamed to
+  // `tmp` and opened from its start; null if there is none (or it failed).
+  std::unique_ptr<WalFile> TakeRecycled(const std::string& tmp);
 
   WalEnv& env_;
   const std::string dir_;
@@ -146,6 +155,8 @@ class WalWriter {
   // guarded by mu_: when the last group failed with ENOSPC (none since a success)
   std::optional<std::chrono::steady_clock::time_point> no_space_at_;
   std::vector<WalSegment> segments_;  // guarded by mu_
+  std::vector<std::string> recycled_;  // guarded by mu_: paths of recycle-N files
+  uint64_t next_recycle_id_ = 0;       // guarded by mu_
   Stats stats_;                       // guarded by mu_
 };
 

@@ -59,6 +59,14 @@ int main(int argc, char** argv) {
                  "gzip of delivered log files: 0 = ISA-L igzip (fastest, the default), 1-12 = libdeflate at that level (12: smallest)")
       ->capture_default_str()
       ->check(CLI::Range(0, 12));
+  app.add_option("--wal-segment-bytes", opts.wal_segment_bytes,
+                 "write-ahead log: rotate to a new segment at this size")
+      ->capture_default_str()
+      ->check(CLI::Range(uint64_t{1} << 16, uint64_t{1} << 32));
+  app.add_option("--wal-recycle-segments", opts.wal_recycle_segments,
+                 "write-ahead log: delivered segments kept to be written over instead of deleted")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{0}, size_t{1024}));
   app.add_option("--s3-base-domain", opts.s3_base_domain,
                  "Base domain for virtual-host style S3 requests")
       ->capture_default_str();

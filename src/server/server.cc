@@ -232,7 +232,10 @@ Status Server::Start() {
       *p->db, *p->org_directory, *p->bucket_directory, *p->key_directory, clock);
   p->cloudtrail->SetAuthorizer(p->authorizer.get());
   p->trail_directory = std::make_unique<cloudtrail::DeliveryTrailDirectory>(*p->cloudtrail);
-  OT_ASSIGN_OR_RETURN(p->events, ingest::Wal::Open(env, dir + "/wal"));
+  ingest::WalOptions wal_options;
+  wal_options.segment_bytes = options_.wal_segment_bytes;
+  wal_options.recycle_segments = options_.wal_recycle_segments;
+  OT_ASSIGN_OR_RETURN(p->events, ingest::Wal::Open(env, dir + "/wal", wal_options));
   {
     const ingest::Wal::Recovery& rec = p->events->recovery();
     spdlog::info("write-ahead log {}/wal: checkpoint {}, last seq {}, {} events replayed, {} "

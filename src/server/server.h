@@ -50,6 +50,11 @@ struct Options {
   // Log files' gzip level (--delivery-gzip-level): 0 = the default, ISA-L
   // igzip; 1-12 = libdeflate (delivery/log_file.h kGzipFastest).
   int delivery_gzip_level = 0;
+  // Write-ahead log segment size (--wal-segment-bytes) and how many delivered
+  // segments are kept to be written over (--wal-recycle-segments;
+  // docs/formats/wal.md "Recycled segments").
+  uint64_t wal_segment_bytes = 64ull << 20;
+  size_t wal_recycle_segments = 16;
 };
 
 // Splits "HOST:PORT" ("[::1]:80" for IPv6). False when malformed.

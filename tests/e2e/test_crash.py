@@ -119,7 +119,10 @@ def listed_in_digests(s3, bucket, org_id):
 def crash_test(kills, threads, max_uptime, seed):
     rnd = random.Random(seed)
     print(f"crash test: {kills} kills, {threads} load threads, seed {seed}", flush=True)
-    srv = Server(extra_args=["--delivery-interval", "1s", "--digest-interval", "5s"]).start()
+    # Small log segments: the kills land in rotations and in segments written
+    # over recycled ones (docs/formats/wal.md), not only inside one segment.
+    srv = Server(extra_args=["--delivery-interval", "1s", "--digest-interval", "5s",
+                             "--wal-segment-bytes", "65536", "--wal-recycle-segments", "4"]).start()
     try:
         start = iso(datetime.datetime.utcnow() - datetime.timedelta(minutes=5))
         mgmt, org_id, ids, bucket, trail_arn = setup(srv)
