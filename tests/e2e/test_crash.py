@@ -1,12 +1,15 @@
 """Crash safety end to end (issue 6): an organization trail with log file validation and SSE-KMS;
 load-generator threads call cheap APIs (kms list-keys, sts get-caller-identity) with boto3 in the
 management, Dev and Prod accounts and two regions, recording the request id of every acknowledged
-call; orgtraild is killed with SIGKILL at random points (and restarted on the same data dir and
-port) at least 50 times; then it is stopped cleanly and started once more to let the digests catch
-up. As the Audit account, every delivered log file is downloaded (decrypted through S3 GetObject):
-every acknowledged request id is in exactly one delivered record, no request id is in two records,
-every delivered log file is listed in a digest of its chain, and both the stock
-`aws cloudtrail validate-logs` and `orgtrail validate-logs` report everything valid.
+call, and send batches of custom events to a channel with PutAuditEvents, recording the eventID
+of every event acknowledged as successful; orgtraild (with 64 KB log segments, so that kills land
+in rotations and recycled segments) is killed with SIGKILL at random points (and restarted on the
+same data dir and port) at least 50 times; then it is stopped cleanly and started once more to
+let the digests catch up. As the Audit account, every delivered log file is downloaded (decrypted
+through S3 GetObject): every acknowledged request id and event id is in exactly one delivered
+record, no request id or event id is in two records, every delivered log file is listed in a
+digest of its chain, and both the stock `aws cloudtrail validate-logs` and `orgtrail
+validate-logs` report everything valid.
 
 A call whose answer was lost to a kill is not acknowledged: it may or may not be delivered (once).
 
@@ -26,17 +29,21 @@ import time
 
 from harness import Server, check
 from test_org_trail import REGIONS
+from test_put_audit_events import custom_event
 from test_validate_logs import iso, objects, orgtrail_validate, ratio, stock_validate, validated_org_trail
 
 
 class Load:
-    """Threads calling cheap APIs; `acked` holds the request ids of answered calls."""
+    """Threads calling cheap APIs and PutAuditEvents; `acked` holds the request ids of answered
+    calls, `acked_events` the eventIDs of events PutAuditEvents answered as successful."""
 
-    def __init__(self, srv, profiles, threads):
+    def __init__(self, srv, profiles, threads, channel_arn):
         self.srv = srv
         self.profiles = profiles
         self.threads = threads
+        self.channel_arn = channel_arn
         self.acked = []
+        self.acked_events = []
         self.failed = 0
         self.lock = threading.Lock()
         self.stop = threading.Event()
@@ -54,6 +61,9 @@ class Load:
                                                   endpoint_url=self.srv.endpoint, config=cfg)))
             out.append(("sts", session.client("sts", region_name="us-east-1",
                                               endpoint_url=self.srv.endpoint, config=cfg)))
+        data = self.srv.boto3_session(self.profiles[0]).client(
+            "cloudtrail-data", region_name="us-east-1", endpoint_url=self.srv.endpoint, config=cfg)
+        out += [("data", data)] * len(self.profiles)  # about as often as the other kinds
         return out
 
     def start(self):
@@ -73,26 +83,40 @@ class Load:
         while not self.stop.is_set():
             kind, client = rnd.choice(clients)
             try:
-                out = client.list_keys() if kind == "kms" else client.get_caller_identity()
+                if kind == "data":
+                    batch = [{"id": f"e{i}", "eventData": custom_event(f"crash-{n}-{rnd.getrandbits(64)}")}
+                             for i in range(rnd.randint(1, 20))]
+                    out = client.put_audit_events(channelArn=self.channel_arn, auditEvents=batch)
+                elif kind == "kms":
+                    out = client.list_keys()
+                else:
+                    out = client.get_caller_identity()
             except Exception:  # the server is down or died mid-call: not acknowledged
                 with self.lock:
                     self.failed += 1
                 time.sleep(0.05)
                 continue
-            rid = out["ResponseMetadata"]["RequestId"]
             with self.lock:
-                self.acked.append(rid)
+                if kind == "data":  # the call itself is a data event the trail does not select
+                    self.acked_events += [e["eventID"] for e in out["successful"]]
+                    self.failed += len(out["failed"])
+                else:
+                    self.acked.append(out["ResponseMetadata"]["RequestId"])
 
 
 def setup(srv):
     mgmt, org_id, ids, _, bucket, trail_arn = validated_org_trail(srv)
-    return mgmt, org_id, ids, bucket, trail_arn
+    eds = f"arn:aws:cloudtrail:us-east-1:{mgmt}:eventdatastore/EXAMPLE-f852-4e8f-8bd1-bcf6cEXAMPLE"
+    ch = srv.aws("cloudtrail", "create-channel", "--name", "crash-load", "--source", "Custom",
+                 "--destinations", f"Type=EVENT_DATA_STORE,Location={eds}", "--region", "us-east-1")
+    return mgmt, org_id, ids, bucket, trail_arn, ch["ChannelArn"]
 
 
 def delivered_records(s3, bucket, org_id):
-    """(log keys by chain, request id -> count) over every delivered log file."""
+    """(log keys by chain, request id -> count, event id -> count) over every delivered log file."""
     logs = collections.defaultdict(set)
     counts = collections.Counter()
+    event_counts = collections.Counter()
     for key in objects(s3, bucket, f"AWSLogs/{org_id}/"):
         parts = key.split("/")
         if len(parts) < 6 or parts[3] != "CloudTrail":
@@ -100,8 +124,10 @@ def delivered_records(s3, bucket, org_id):
         logs[(parts[2], parts[4])].add(key)
         body = gzip.decompress(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
         for r in json.loads(body)["Records"]:
-            counts[r["requestID"]] += 1
-    return logs, counts
+            if "requestID" in r:  # custom events (PutAuditEvents) have none
+                counts[r["requestID"]] += 1
+            event_counts[r["eventID"]] += 1
+    return logs, counts, event_counts
 
 
 def listed_in_digests(s3, bucket, org_id):
@@ -125,8 +151,8 @@ def crash_test(kills, threads, max_uptime, seed):
                              "--wal-segment-bytes", "65536", "--wal-recycle-segments", "4"]).start()
     try:
         start = iso(datetime.datetime.utcnow() - datetime.timedelta(minutes=5))
-        mgmt, org_id, ids, bucket, trail_arn = setup(srv)
-        load = Load(srv, ["management", "dev", "prod"], threads)
+        mgmt, org_id, ids, bucket, trail_arn, channel_arn = setup(srv)
+        load = Load(srv, ["management", "dev", "prod"], threads, channel_arn)
         load.start()
         t0 = time.time()
         for i in range(kills):
@@ -145,25 +171,31 @@ def crash_test(kills, threads, max_uptime, seed):
             srv.add_role_profile(n.lower(), ids[n])
 
         s3 = srv.boto3_session("audit").client("s3")
-        acked = load.acked
+        acked, acked_events = load.acked, load.acked_events
         check(len(acked) >= kills, f"the load generator got only {len(acked)} answers")
+        check(len(acked_events) >= kills, f"PutAuditEvents acknowledged only {len(acked_events)} events")
         check(len(set(acked)) == len(acked), "the server answered two calls with one request id")
+        check(len(set(acked_events)) == len(acked_events), "two acknowledged events share an eventID")
         deadline = time.time() + 120
         while True:
-            logs, counts = delivered_records(s3, bucket, org_id)
+            logs, counts, event_counts = delivered_records(s3, bucket, org_id)
             missing = [r for r in acked if counts[r] == 0]
+            missing_events = [e for e in acked_events if event_counts[e] == 0]
             listed = listed_in_digests(s3, bucket, org_id)
             unlisted = {c: sorted(keys - listed[c]) for c, keys in logs.items() if keys - listed[c]}
-            if not missing and not unlisted:
+            if not missing and not missing_events and not unlisted:
                 break
             if time.time() > deadline:
-                raise AssertionError(f"{len(missing)} of {len(acked)} acknowledged calls never delivered "
+                raise AssertionError(f"{len(missing)} of {len(acked)} acknowledged calls and "
+                                     f"{len(missing_events)} of {len(acked_events)} events never "
+                                     f"delivered (e.g. {missing_events[:3]}) "
                                      f"(e.g. {missing[:5]}); log files in no digest: {unlisted}")
             time.sleep(1)
-        twice = {r: n for r, n in counts.items() if n > 1}
-        check(not twice, f"request ids delivered more than once: {dict(list(twice.items())[:10])}")
+        twice = {r: n for r, n in list(counts.items()) + list(event_counts.items()) if n > 1}
+        check(not twice, f"request/event ids delivered more than once: {dict(list(twice.items())[:10])}")
         extra = len(counts) - len(acked)
-        print(f"  {len(acked)} acknowledged calls delivered exactly once; {extra} other records "
+        print(f"  {len(acked)} acknowledged calls and {len(acked_events)} PutAuditEvents events "
+              f"delivered exactly once; {extra} other records "
               f"(setup, role sessions, calls whose answer was lost); {len(logs)} chains, "
               f"{sum(len(k) for k in logs.values())} log files", flush=True)
 
