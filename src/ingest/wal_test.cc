@@ -479,24 +479,41 @@ TEST(WalTest, DiskFullIsRecoverable) {
   TempDir t;
   FaultInjectionEnv env(*PosixWalEnv::Default());
   std::set<std::string> acked;
+  WalOptions o;
+  o.segment_bytes = 1;
+  auto recycled_files = [&] {
+    size_t n = 0;
+    auto names = env.ListDir(t.wal());
+    if (names.ok())
+      for (const std::string& name : *names) n += wal::ParseRecycledFileName(name).has_value();
+    return n;
+  };
   {
-    auto wal = Wal::Open(env, t.wal());
+    auto wal = Wal::Open(env, t.wal(), o);
     ASSERT_TRUE(wal.ok());
-    ASSERT_TRUE((*wal)->Append({TestEvent("a")}).ok());
-    acked.insert("a");
+    for (const char* id : {"x", "y", "a"}) {
+      ASSERT_TRUE((*wal)->Append({TestEvent(id)}).ok());
+      acked.insert(id);
+    }
+    ASSERT_EQ(DrainAll(**wal).size(), 3u);
+    ASSERT_TRUE((*wal)->Checkpoint(2).ok());
+    acked.erase("x");
+    acked.erase("y");
+    EXPECT_EQ(recycled_files(), 2u);
     env.SetNoSpace(true);
     env.SetPartialWrites(true);
     Status s = (*wal)->Append({TestEvent("b", 500), TestEvent("c", 500)});
     EXPECT_EQ(s.code(), "ServiceUnavailable");
     EXPECT_EQ(s.http_status(), 503);
     EXPECT_TRUE((*wal)->health().ok());
+    EXPECT_EQ(recycled_files(), 0u);  // their space went back to the disk
     env.SetNoSpace(false);
     uint64_t first = 0;
     ASSERT_TRUE((*wal)->Append({TestEvent("d")}, &first).ok());
-    EXPECT_EQ(first, 2u);  // the failed batch's numbers are reused
+    EXPECT_EQ(first, 4u);  // the failed batch's numbers are reused
     acked.insert("d");
   }
-  auto wal = Wal::Open(env, t.wal());
+  auto wal = Wal::Open(env, t.wal(), o);
   ASSERT_TRUE(wal.ok()) << wal.status().ToString();
   auto got = DrainAll(**wal);
   ExpectRecovered(got, acked);

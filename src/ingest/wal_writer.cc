@@ -220,14 +220,18 @@ void WalWriter::LeadGroup(std::unique_lock<std::mutex>& lock) {
 
 Status WalWriter::WriteGroup(const std::vector<std::string_view>& data, uint64_t first_seq) {
   if (!file_ || (file_records_ > 0 && file_->Size() >= options_.segment_bytes)) {
-    OT_RETURN_IF_ERROR(NewSegment(first_seq));
+    Status s = NewSegment(first_seq);
+    if (IsNoSpace(s)) ReleaseRecycled();  // their space goes back to the full disk
+    OT_RETURN_IF_ERROR(s);
   }
   const uint64_t before = file_->Size();
   Status s = file_->AppendV(data);
   if (!s.ok()) {
     if (!IsNoSpace(s)) return s;
-    // Disk full: cut the partial write off so the segment stays well formed
-    // and the same sequence numbers can be written again.
+    // Disk full: the recycled files' space goes back to the filesystem (the
+    // rest of the server needs it too), and the partial write is cut off so
+    // the segment stays well formed and the same numbers can be written again.
+    ReleaseRecycled();
     Status t = file_->Truncate(before);
     if (!t.ok()) return Status::Internal(t.message() + " (after: " + s.message() + ")");
     return s;
@@ -240,6 +244,15 @@ Status WalWriter::WriteGroup(const std::vector<std::string_view>& data, uint64_t
   }
   file_records_ += 1;
   return Status::Ok();
+}
+
+void WalWriter::ReleaseRecycled() {
+  std::vector<std::string> files;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    files.swap(recycled_);
+  }
+  for (const std::string& f : files) (void)env_.RemoveFile(f);
 }
 
 std::unique_ptr<WalFile> WalWriter::TakeRecycled(const std::string& tmp) {

@@ -134,6 +134,8 @@ class WalWriter {
   // The file a new segment is written over, from the recycled ones: renamed to
   // `tmp` and opened from its start; null if there is none (or it failed).
   std::unique_ptr<WalFile> TakeRecycled(const std::string& tmp);
+  // Deletes every recycled file (the disk is full).
+  void ReleaseRecycled();
 
   WalEnv& env_;
   const std::string dir_;
