@@ -168,6 +168,7 @@ Server::DeliveryStats Server::delivery_stats() const {
   const delivery::Deliverer::Stats d = parts_->deliverer->stats();
   out.delivered_files = d.delivered_files;
   out.failed_attempts = d.failed_attempts;
+  if (parts_->digests) out.failed_digest_writes = parts_->digests->writer().stats().failed_writes;
   return out;
 }
 

@@ -88,6 +88,7 @@ class Server {
   struct DeliveryStats {
     uint64_t delivered_files = 0;
     uint64_t failed_attempts = 0;  // object writes that failed and were retried
+    uint64_t failed_digest_writes = 0;  // digest file writes that failed (and were retried)
   };
   DeliveryStats delivery_stats() const;
   void Stop();
