@@ -18,9 +18,7 @@ std::optional<OrgInfo> OrganizationsOrgDirectory::OrganizationOf(const std::stri
 iam::OrgIdLookup PrincipalOrgIdLookup(org::OrganizationsService& orgs) {
   return [&orgs](const std::string& account_id) -> std::string {
     if (account_id.empty()) return "";
-    std::optional<org::OrgInfo> org = orgs.GetOrganization();
-    if (!org || !orgs.IsMember(account_id)) return "";
-    return org->id;
+    return orgs.OrganizationIdOf(account_id);
   };
 }
 

@@ -520,6 +520,12 @@ bool OrganizationsService::IsMember(const std::string& account_id) {
   return snap && snap->members.count(account_id) > 0;
 }
 
+std::string OrganizationsService::OrganizationIdOf(const std::string& account_id) {
+  auto snap = CurrentSnapshot();
+  if (!snap || !snap->org || snap->members.count(account_id) == 0) return "";
+  return snap->org->id;
+}
+
 std::vector<std::string> OrganizationsService::MemberAccountIds() {
   auto snap = CurrentSnapshot();
   if (!snap) return {};

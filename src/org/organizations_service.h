@@ -92,6 +92,9 @@ class OrganizationsService {
   std::optional<OrgInfo> GetOrganization();
   // True for the management account and every member account.
   bool IsMember(const std::string& account_id);
+  // The organization's id if `account_id` belongs to it, else "" (one look
+  // at the snapshot, no copy of OrgInfo: aws:PrincipalOrgID, every call).
+  std::string OrganizationIdOf(const std::string& account_id);
   // Every account of the organization, management account included, sorted.
   std::vector<std::string> MemberAccountIds();
   std::vector<OrgAccount> Accounts();

@@ -84,6 +84,8 @@ TEST_F(OrganizationsServiceTest, CreateAndDescribeOrganization) {
   EXPECT_TRUE(StartsWith(info->root_id, "r-"));
   EXPECT_TRUE(orgs_.IsMember(kMgmt));
   EXPECT_FALSE(orgs_.IsMember(kOutsider));
+  EXPECT_EQ(orgs_.OrganizationIdOf(kMgmt), id);
+  EXPECT_EQ(orgs_.OrganizationIdOf(kOutsider), "");
   EXPECT_EQ(orgs_.MemberAccountIds(), std::vector<std::string>{kMgmt});
 
   // An outsider cannot see it nor create a second organization.
